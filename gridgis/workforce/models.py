@@ -1,0 +1,97 @@
+"""People who answer for the territory: grid workers (bound to grids), departments, and staff roles."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from gridgis.territory.models import District, Grid
+
+
+class Department(models.Model):
+    """A functional department (职能部门) that cases can be dispatched to."""
+
+    code = models.CharField(_("部门编码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="departments",
+                                 null=True, blank=True, verbose_name=_("区县"))
+    phone = models.CharField(_("电话"), max_length=30, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("职能部门")
+        verbose_name_plural = _("职能部门")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GridWorker(models.Model):
+    """A grid worker (网格员): a person, optionally a login, and the grids they answer for."""
+
+    worker_id = models.CharField(_("工号"), max_length=32, unique=True)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="grid_worker", verbose_name=_("登录账号"))
+    name = models.CharField(_("姓名"), max_length=50)
+    phone = models.CharField(_("电话"), max_length=30, blank=True)
+    grids = models.ManyToManyField(Grid, through="GridAssignment", related_name="workers",
+                                   verbose_name=_("负责网格"))
+
+    class Meta:
+        ordering = ["worker_id"]
+        verbose_name = _("网格员")
+        verbose_name_plural = _("网格员")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.worker_id})"
+
+
+class GridAssignment(models.Model):
+    """Who answers for a grid: one primary worker, any number of deputies."""
+
+    class Role(models.TextChoices):
+        PRIMARY = "primary", _("专职网格员")
+        DEPUTY = "deputy", _("兼职/副网格员")
+
+    worker = models.ForeignKey(GridWorker, on_delete=models.CASCADE, related_name="assignments")
+    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="assignments")
+    role = models.CharField(_("角色"), max_length=10, choices=Role.choices, default=Role.PRIMARY)
+
+    class Meta:
+        verbose_name = _("网格分工")
+        verbose_name_plural = _("网格分工")
+        constraints = [
+            models.UniqueConstraint(fields=["worker", "grid"], name="one_assignment_per_worker_and_grid"),
+            models.UniqueConstraint(fields=["grid"], condition=Q(role="primary"), name="one_primary_per_grid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grid.code} {self.get_role_display()} {self.worker.name}"
+
+
+class StaffRole(models.Model):
+    """A user's role and the part of the territory it covers, as a territory code prefix
+    (e.g. 210302 = the whole district, 210302001 = one street)."""
+
+    class Role(models.TextChoices):
+        COMMAND_CENTRE = "command_centre", _("指挥中心")
+        STREET_STAFF = "street_staff", _("街道工作人员")
+        COMMUNITY_STAFF = "community_staff", _("社区工作人员")
+        DEPARTMENT_HANDLER = "department_handler", _("部门办理人")
+        PLANNER = "planner", _("网格规划员")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_roles")
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
+    scope_code = models.CharField(_("辖区代码"), max_length=15)
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, null=True, blank=True,
+                                   verbose_name=_("部门"))
+
+    class Meta:
+        verbose_name = _("岗位")
+        verbose_name_plural = _("岗位")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "scope_code"], name="one_role_per_user_and_scope"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_role_display()} {self.scope_code}"
