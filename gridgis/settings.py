@@ -11,6 +11,7 @@ Environment:
 """
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -48,13 +49,22 @@ def env_choice(name: str, default: str, choices: set[str]) -> str:
     return value
 
 
+def local_secret_key(path: Path) -> str:
+    """For local development only: a random key made once and kept in the git-ignored var/ folder."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 DEBUG = env_bool("GRIDGIS_DEBUG", True)
 
 SECRET_KEY = os.environ.get("GRIDGIS_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("GRIDGIS_SECRET_KEY must be set when GRIDGIS_DEBUG=0")
-    SECRET_KEY = "local-development-only-" + "x" * 40  # noqa: S105 - only ever used with DEBUG on
+    SECRET_KEY = local_secret_key(BASE_DIR / "var" / "secret_key")
 
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("GRIDGIS_ALLOWED_HOSTS", "").split(",") if h.strip()]
 if not ALLOWED_HOSTS:

@@ -2,8 +2,9 @@
 
 import django.contrib.gis.db.models.fields
 import django.db.models.deletion
-import gridgis.territory.models
 from django.db import migrations, models
+
+import gridgis.territory.models
 
 
 class Migration(migrations.Migration):
