@@ -1,0 +1,53 @@
+"""What an import did, as counts per layer plus repairs, notes and the coverage check: the closing report
+of `import_territory` (and the figures `bench/import_territory.py` prints)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .repair import Repair
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0  # only for assignments: primaries the file replaced
+
+    @property
+    def changed(self) -> int:
+        return self.created + self.updated + self.removed
+
+    def __str__(self) -> str:
+        text = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        return text + (f", {self.removed} replaced" if self.removed else "")
+
+
+@dataclass
+class ImportReport:
+    counts: dict[str, Counts] = field(default_factory=dict)  # per layer, plus "assignments"
+    crs: dict[str, str] = field(default_factory=dict)  # per spatial layer: the CRS it was read in
+    repairs: list[Repair] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    coverage_lines: list[str] = field(default_factory=list)
+    coverage_summary: str = ""
+    dry_run: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> int:
+        return sum(c.changed for c in self.counts.values())
+
+    def lines(self) -> list[str]:
+        lines = ["Dry run: nothing was written; this is what the import would do." if self.dry_run
+                 else "Import finished." if self.changed else "Import finished: nothing changed."]
+        lines += [f"  {layer:<12} {counts}" + (f"  [{self.crs[layer]}]" if layer in self.crs else "")
+                  for layer, counts in self.counts.items()]
+        lines.append(f"Geometries repaired: {len(self.repairs)}")
+        lines += [f"  {repair}" for repair in self.repairs]
+        lines += [f"Note: {note}" for note in self.notes]
+        if self.coverage_summary:
+            lines.append(f"Coverage: {self.coverage_summary}")
+            lines += [f"  {line}" for line in self.coverage_lines]
+        return lines
