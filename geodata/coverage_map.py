@@ -1,0 +1,227 @@
+"""A folium map of coverage problems for the planner: one self-contained HTML file that opens offline.
+
+folium links Leaflet, jQuery, Bootstrap and Font Awesome from CDNs and starts with OSM tiles. The planner
+may be offline, so: no tiles, none of those links, and Leaflet's JS and CSS (from the project's npm
+install, `leaflet_dir`) inlined into the page, its images as data: URIs. Nothing used here needs jQuery
+or Bootstrap (folium's Popup does — hence GeoJsonPopup, which builds its content with plain DOM calls).
+
+Every text that comes from data is HTML-escaped before it reaches the page: folium's GeoJSON tooltips and
+popups put property values into innerHTML as they are.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+from branca.element import Element, Figure, MacroElement
+from folium.template import Template
+
+from geodata.coverage import KIND_LABELS, KINDS, CoverageReport
+
+KIND_COLOURS = {
+    "gap": "#d62728",
+    "overlap": "#ff7f0e",
+    "outside": "#9467bd",
+    "split_building": "#1f77b4",
+    "invalid": "#e377c2",
+}
+_IMAGE_URL = re.compile(r"url\((['\"]?)images/([\w.-]+\.(?:png|svg))\1\)")
+
+
+class _OfflineMap(folium.Map):
+    # Instead of folium's CDN links: Leaflet is inlined by _leaflet_assets.
+    default_js: list[tuple[str, str]] = []
+    default_css: list[tuple[str, str]] = []
+
+
+class _Raw(Element):
+    """Markup put into the page as it is. Not a template: Leaflet's source may contain `{{`."""
+
+    _template = Template("{{ this.markup }}")
+
+    def __init__(self, markup: str):
+        super().__init__()
+        self.markup = markup
+
+
+class _Overlay(MacroElement):
+    """Markup placed over the map (the legend), escaped by whoever builds it."""
+
+    _template = Template("{% macro html(this, kwargs) %}{{ this.markup }}{% endmacro %}")
+
+    def __init__(self, markup: str):
+        super().__init__()
+        self.markup = markup
+
+
+class _MetricScale(MacroElement):
+    """A metric-only scale bar (folium's control_scale adds feet and miles too)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+
+# --- Leaflet, inlined -------------------------------------------------------------------------------
+
+
+def _leaflet_css(leaflet_dir: Path) -> str:
+    css = (leaflet_dir / "leaflet.css").read_text(encoding="utf-8")
+    return _IMAGE_URL.sub(lambda m: f"url({_data_uri(leaflet_dir / 'images' / m.group(2))})", css)
+
+
+def _data_uri(path: Path) -> str:
+    kind = "svg+xml" if path.suffix == ".svg" else "png"
+    return f"data:image/{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def _inline_script(source: str) -> str:
+    # "</script" inside the source would end the element early; "<\/" means the same to JavaScript.
+    return "<script>" + source.replace("</", "<\\/") + "</script>"
+
+
+def _leaflet_assets(figure: Figure, leaflet_dir: Path) -> None:
+    leaflet_dir = Path(leaflet_dir)
+    js = (leaflet_dir / "leaflet.js").read_text(encoding="utf-8")
+    figure.header.add_child(_Raw(f"<style>{_leaflet_css(leaflet_dir)}</style>"), name="leaflet_css")
+    figure.header.add_child(_Raw(_inline_script(js)), name="leaflet_js")
+
+
+# --- layers -----------------------------------------------------------------------------------------
+
+
+def _labelled(frame: gpd.GeoDataFrame, noun: str) -> gpd.GeoDataFrame:
+    """code + name (when there is one), escaped, as the one property a tooltip shows."""
+    names = frame["name"].fillna("").astype(str) if "name" in frame.columns else ""
+    labels = (noun + " " + frame["code"].astype(str) + " " + names).str.strip().map(html.escape)
+    return gpd.GeoDataFrame({"label": labels}, geometry=frame.geometry.to_crs(4326).values, crs=4326)
+
+
+def _outline_layer(frame: gpd.GeoDataFrame, *, name: str, noun: str, style: dict) -> folium.GeoJson:
+    return folium.GeoJson(
+        _labelled(frame, noun),
+        name=name,
+        style_function=lambda _feature: style,
+        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False, sticky=True),
+    )
+
+
+def _problem_frame(report: CoverageReport, kind: str) -> gpd.GeoDataFrame:
+    frame = report.to_geodataframe()
+    frame = frame[(frame["kind"] == kind) & ~frame.geometry.is_empty]
+    text = {
+        "label": frame["label"] + " (" + frame["kind"] + ")",
+        "community": frame["community_code"],
+        "codes": frame["codes"].str.replace(",", ", "),
+        "area": frame["area_m2"].map(lambda a: f"{a:,.1f} m²"),
+        "detail": frame["detail"],
+    }
+    escaped = {key: values.astype(str).map(html.escape) for key, values in text.items()}
+    return gpd.GeoDataFrame(escaped, geometry=frame.geometry.values, crs=4326)
+
+
+def _problem_layer(report: CoverageReport, kind: str) -> folium.FeatureGroup | None:
+    frame = _problem_frame(report, kind)
+    if frame.empty:
+        return None
+    colour = KIND_COLOURS[kind]
+    style = {"color": colour, "weight": 3, "fillColor": colour, "fillOpacity": 0.55}
+    group = folium.FeatureGroup(name=f"{KIND_LABELS[kind]} ({len(frame)})")
+    folium.GeoJson(
+        frame,
+        style_function=lambda _feature: style,
+        popup=folium.GeoJsonPopup(
+            fields=["label", "community", "codes", "area", "detail"],
+            aliases=["问题", "社区", "编码", "面积", "说明"],
+        ),
+        tooltip=folium.GeoJsonTooltip(fields=["label", "area"], labels=False),
+    ).add_to(group)
+    return group
+
+
+# --- legend -----------------------------------------------------------------------------------------
+
+
+def _legend(report: CoverageReport) -> str:
+    counts = report.counts()
+    rows = "".join(
+        f'<div><span style="display:inline-block;width:14px;height:14px;margin-right:6px;'
+        f'vertical-align:middle;background:{KIND_COLOURS[kind]};opacity:.8"></span>'
+        f"{html.escape(KIND_LABELS[kind])} ({kind}): {counts.get(kind, 0)}</div>"
+        for kind in KINDS
+    )
+    outlines = (
+        '<div style="margin-top:4px"><span style="display:inline-block;width:14px;border-top:3px solid #222;'
+        'margin-right:6px;vertical-align:middle"></span>社区边界</div>'
+        '<div><span style="display:inline-block;width:14px;border-top:1px dashed #555;margin-right:6px;'
+        'vertical-align:middle"></span>网格边界</div>'
+    )
+    return (
+        '<div class="coverage-legend" style="position:fixed;bottom:28px;right:12px;z-index:1000;'
+        "background:#fff;padding:6px 10px;border:1px solid #999;border-radius:4px;font:12px/1.5 sans-serif;"
+        f'width:280px"><strong>网格覆盖检查</strong><div>{html.escape(report.summary())}</div>'
+        f"{rows}{outlines}</div>"
+    )
+
+
+# --- the map ----------------------------------------------------------------------------------------
+
+
+def coverage_map(
+    report: CoverageReport,
+    communities: gpd.GeoDataFrame,
+    grids: gpd.GeoDataFrame,
+    *,
+    leaflet_dir: Path,
+    title: str = "网格覆盖检查",
+) -> folium.Map:
+    """The problems of `report` over community and grid outlines, with a legend and a layer switcher."""
+    figure = Figure(title=html.escape(title))
+    # Centred on Anshan until _fit knows better (an empty territory keeps it).
+    fmap = _OfflineMap(location=[41.1, 123.0], zoom_start=12, tiles=None).add_to(figure)
+    _leaflet_assets(figure, leaflet_dir)
+    community_style = {"color": "#222", "weight": 3, "fill": False}
+    grid_style = {"color": "#555", "weight": 1, "dashArray": "4 3", "fillColor": "#888", "fillOpacity": 0.04}
+    _outline_layer(grids, name="网格", noun="网格", style=grid_style).add_to(fmap)
+    _outline_layer(communities, name="社区", noun="社区", style=community_style).add_to(fmap)
+    for kind in KINDS:
+        layer = _problem_layer(report, kind)
+        if layer is not None:
+            layer.add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    fmap.add_child(_MetricScale())
+    fmap.add_child(_Overlay(_legend(report)))
+    _fit(fmap, communities, grids)
+    return fmap
+
+
+def _fit(fmap: folium.Map, *frames: gpd.GeoDataFrame) -> None:
+    for frame in frames:
+        if len(frame) and not frame.geometry.is_empty.all():
+            west, south, east, north = frame.geometry.to_crs(4326).total_bounds
+            # Keep the right-hand column (layer switcher, legend) clear of the territory.
+            fmap.fit_bounds([[south, west], [north, east]], padding_top_left=(20, 20),
+                            padding_bottom_right=(320, 20))
+            return
+
+
+def write_coverage_map(
+    report: CoverageReport,
+    communities: gpd.GeoDataFrame,
+    grids: gpd.GeoDataFrame,
+    path: Path,
+    *,
+    leaflet_dir: Path,
+) -> Path:
+    """Writes the map to `path` (one HTML file, no external resources) and returns the path."""
+    path = Path(path)
+    fmap = coverage_map(report, communities, grids, leaflet_dir=leaflet_dir)
+    path.write_text(fmap.get_root().render(), encoding="utf-8")
+    return path
