@@ -327,16 +327,20 @@ def _split_buildings(buildings: _Layer, grids: _Layer, tolerance_m2: float) -> l
     b, g = _building_grid_pairs(buildings, grids)
     shares = shapely.area(shapely.intersection(buildings.geoms[b], grids.geoms[g]))
     big = shares >= tolerance_m2
-    b, g, shares = b[big], g[big], shares[big]
-    problems = []
-    for building in np.unique(b):
-        mine = b == building
-        if mine.sum() > 1:
-            problems.append(_split(buildings, grids, int(building), g[mine], shares[mine]))
-    return problems
+    if not big.any():
+        return []
+    order = np.argsort(b[big], kind="stable")  # group the pairs by building
+    b, g, shares = b[big][order], g[big][order], shares[big][order]
+    starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
+    community_of = dict(zip(grids.codes, grids.parents, strict=True))
+    return [
+        _split(buildings, grids, int(b[i]), g_part, s_part, community_of)
+        for i, g_part, s_part in zip(starts, np.split(g, starts[1:]), np.split(shares, starts[1:]), strict=True)
+        if len(g_part) > 1
+    ]
 
 
-def _split(buildings: _Layer, grids: _Layer, i: int, grid_idx: np.ndarray, shares: np.ndarray):
+def _split(buildings: _Layer, grids: _Layer, i: int, grid_idx, shares, community_of: dict[str, str]):
     geom, code, registered = buildings.geoms[i], buildings.codes[i], buildings.parents[i]
     order = np.argsort(-shares, kind="stable")
     grid_codes = [grids.codes[j] for j in grid_idx[order]]
@@ -345,13 +349,8 @@ def _split(buildings: _Layer, grids: _Layer, i: int, grid_idx: np.ndarray, share
         f"{c} {s / total:.1%}（{s:,.1f} m²）" for c, s in zip(grid_codes, shares[order], strict=True)
     )
     detail = f"楼栋 {code} 跨 {len(grid_codes)} 个网格：{pieces}；登记网格 {registered or '（无）'}"
-    community = _grid_community(grids, registered) or grids.parents[grid_idx[order[0]]]
+    community = community_of.get(registered) or community_of[grid_codes[0]]
     return CoverageProblem("split_building", community, (code, *grid_codes), total, geom, detail)
-
-
-def _grid_community(grids: _Layer, grid_code: str) -> str:
-    found = np.flatnonzero(grids.codes == grid_code)
-    return grids.parents[found[0]] if len(found) else ""
 
 
 # --- the check --------------------------------------------------------------------------------------
@@ -383,5 +382,6 @@ def check_coverage(
 def _invalid_problems(comm: _Layer, grd: _Layer, bld: _Layer) -> list[CoverageProblem]:
     problems = _invalid(comm, "社区", lambda i: comm.codes[i])
     problems += _invalid(grd, "网格", lambda i: grd.parents[i])
-    problems += _invalid(bld, "楼栋", lambda i: _grid_community(grd, bld.parents[i]))
+    community_of = dict(zip(grd.codes, grd.parents, strict=True))
+    problems += _invalid(bld, "楼栋", lambda i: community_of.get(bld.parents[i], ""))
     return problems
