@@ -5,8 +5,10 @@ may be offline, so: no tiles, none of those links, and Leaflet's JS and CSS (fro
 install, `leaflet_dir`) inlined into the page, its images as data: URIs. Nothing used here needs jQuery
 or Bootstrap (folium's Popup does — hence GeoJsonPopup, which builds its content with plain DOM calls).
 
-Every text that comes from data is HTML-escaped before it reaches the page: folium's GeoJSON tooltips and
-popups put property values into innerHTML as they are.
+Every text that comes from data goes through _text before it reaches the page: folium's GeoJSON tooltips
+and popups put property values into innerHTML as they are, and branca compiles each rendered script —
+GeoJSON data included — as a Jinja template again, so a name holding "{{ ... }}" would run on the machine
+writing the map. _text escapes HTML and writes braces as entities, which innerHTML turns back into braces.
 """
 
 from __future__ import annotations
@@ -69,6 +71,11 @@ class _MetricScale(MacroElement):
     )
 
 
+def _text(value: object) -> str:
+    """Data text made safe for innerHTML and for branca's second pass through Jinja."""
+    return html.escape(str(value)).replace("{", "&#123;").replace("}", "&#125;")
+
+
 # --- Leaflet, inlined -------------------------------------------------------------------------------
 
 
@@ -100,7 +107,7 @@ def _leaflet_assets(figure: Figure, leaflet_dir: Path) -> None:
 def _labelled(frame: gpd.GeoDataFrame, noun: str) -> gpd.GeoDataFrame:
     """code + name (when there is one), escaped, as the one property a tooltip shows."""
     names = frame["name"].fillna("").astype(str) if "name" in frame.columns else ""
-    labels = (noun + " " + frame["code"].astype(str) + " " + names).str.strip().map(html.escape)
+    labels = (noun + " " + frame["code"].astype(str) + " " + names).str.strip().map(_text)
     return gpd.GeoDataFrame({"label": labels}, geometry=frame.geometry.to_crs(4326).values, crs=4326)
 
 
@@ -123,7 +130,7 @@ def _problem_frame(report: CoverageReport, kind: str) -> gpd.GeoDataFrame:
         "area": frame["area_m2"].map(lambda a: f"{a:,.1f} m²"),
         "detail": frame["detail"],
     }
-    escaped = {key: values.astype(str).map(html.escape) for key, values in text.items()}
+    escaped = {key: values.astype(str).map(_text) for key, values in text.items()}
     return gpd.GeoDataFrame(escaped, geometry=frame.geometry.values, crs=4326)
 
 
@@ -154,7 +161,7 @@ def _legend(report: CoverageReport) -> str:
     rows = "".join(
         f'<div><span style="display:inline-block;width:14px;height:14px;margin-right:6px;'
         f'vertical-align:middle;background:{KIND_COLOURS[kind]};opacity:.8"></span>'
-        f"{html.escape(KIND_LABELS[kind])} ({kind}): {counts.get(kind, 0)}</div>"
+        f"{_text(KIND_LABELS[kind])} ({kind}): {counts.get(kind, 0)}</div>"
         for kind in KINDS
     )
     outlines = (
@@ -166,7 +173,7 @@ def _legend(report: CoverageReport) -> str:
     return (
         '<div class="coverage-legend" style="position:fixed;bottom:28px;right:12px;z-index:1000;'
         "background:#fff;padding:6px 10px;border:1px solid #999;border-radius:4px;font:12px/1.5 sans-serif;"
-        f'width:280px"><strong>网格覆盖检查</strong><div>{html.escape(report.summary())}</div>'
+        f'width:280px"><strong>网格覆盖检查</strong><div>{_text(report.summary())}</div>'
         f"{rows}{outlines}</div>"
     )
 
@@ -183,7 +190,7 @@ def coverage_map(
     title: str = "网格覆盖检查",
 ) -> folium.Map:
     """The problems of `report` over community and grid outlines, with a legend and a layer switcher."""
-    figure = Figure(title=html.escape(title))
+    figure = Figure(title=_text(title))
     # Centred on Anshan until _fit knows better (an empty territory keeps it).
     fmap = _OfflineMap(location=[41.1, 123.0], zoom_start=12, tiles=None).add_to(figure)
     _leaflet_assets(figure, leaflet_dir)

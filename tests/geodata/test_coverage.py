@@ -5,6 +5,8 @@ handed to the check in WGS84 — so the areas it finds in its own projection are
 """
 
 import itertools
+import re
+from pathlib import Path
 
 import geopandas as gpd
 import pytest
@@ -15,10 +17,12 @@ from pyproj import Transformer
 from shapely import box
 
 from geodata.coverage import CoverageReport, check_coverage
+from geodata.coverage_map import write_coverage_map
 
 COMMUNITY = "210302001001"
 OTHER = "210302001002"
 G1, G2, G3 = (f"{COMMUNITY}{n:03d}" for n in (1, 2, 3))
+LEAFLET = Path(__file__).resolve().parents[2] / "node_modules" / "leaflet" / "dist"
 X0, Y0 = Transformer.from_crs(4326, 4550, always_xy=True).transform(123.0, 41.1)
 
 
@@ -205,3 +209,19 @@ def test_any_strip_tiling_is_clean_and_losing_a_strip_leaves_a_gap_of_its_size(x
     report = check_coverage(communities(), frame(rows[:lost] + rows[lost + 1:]))
     assert sum(p.area_m2 for p in report.problems if p.kind == "gap") == pytest.approx(
         strips[lost].area, rel=0.01, abs=1.0)  # a strip below the tolerance leaves no gap
+
+
+@pytest.mark.skipif(not LEAFLET.exists(), reason="Leaflet is installed by npm (make run)")
+def test_the_problem_map_is_self_contained_and_shows_names_as_text(tmp_path):
+    g = grids(g1=box(0, 0, 210, 200))
+    g["name"] = ["<img src=x onerror=alert(1)>", "{{ 7*7 }}{% if true %}yes{% endif %}"]
+    report = check_coverage(communities(), g)
+    page = write_coverage_map(report, communities(), g, tmp_path / "map.html", leaflet_dir=LEAFLET).read_text()
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=", page)
+    assert "L.tileLayer" not in page
+    assert "url(images/" not in page  # Leaflet's control images inlined as data: URIs
+    assert G1 in page
+    assert G2 in page
+    assert "onerror" in page  # the names are there …
+    assert "7*7" in page  # … as text, not evaluated by branca's Jinja pass
+    assert "% if true %" in page

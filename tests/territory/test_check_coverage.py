@@ -22,7 +22,7 @@ from gridgis.territory.selectors import coverage_frames
 
 A, B = "210302001001", "210302001002"
 A1, A2, A3, B1, B2 = f"{A}001", f"{A}002", f"{A}003", f"{B}001", f"{B}002"
-EVIL = "<script>alert(1)</script>"
+EVIL = "<script>alert(1)</script>{{ 7*7 }}"  # markup, and a Jinja expression (branca re-renders scripts)
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 _TO_WGS84 = Transformer.from_crs(4550, 4326, always_xy=True)
 X0, Y0 = Transformer.from_crs(4326, 4550, always_xy=True).transform(123.0, 41.1)
@@ -166,6 +166,7 @@ def test_the_map_names_the_problem_codes_and_escapes_user_text(html_map):
         assert code in page
     assert EVIL not in page
     assert "alert(1)" in page  # the name is there, escaped
+    assert "7*7" in page  # and not evaluated
 
 
 @pytest.mark.browser
