@@ -8,6 +8,7 @@ Survey data arrives in CGCS2000 Gauss-Krüger zones (EPSG:4491–4554); pyproj h
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import shapely
@@ -29,6 +30,12 @@ class CRSProblem(ValueError):
 class Implausible:
     index: int  # position of the feature in its layer
     reason: str
+
+
+@lru_cache(maxsize=32)
+def _to_lonlat(crs: CRS) -> Transformer:
+    # Building a transformer searches PROJ's database (~0.1 s): once per CRS is enough.
+    return Transformer.from_crs(crs, WGS84, always_xy=True)
 
 
 def parse_crs(text: str) -> CRS:
@@ -90,8 +97,7 @@ def _out_of_degree_range(bounds: np.ndarray, crs: CRS) -> list[Implausible]:
 
 def _outside_area_of_use(bounds: np.ndarray, crs: CRS) -> list[Implausible]:
     area = crs.area_of_use
-    to_lonlat = Transformer.from_crs(crs, WGS84, always_xy=True)
-    lon, lat = to_lonlat.transform((bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2)
+    lon, lat = _to_lonlat(crs).transform((bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2)
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     if area is None:
         outside = ~np.isfinite(lon) | ~np.isfinite(lat)
@@ -117,5 +123,5 @@ def to_wgs84(geoms: np.ndarray, crs: CRS) -> np.ndarray:
     """Reprojects shapely geometries (vectorised) to WGS84 lon/lat."""
     if is_wgs84_equivalent(crs):
         return geoms
-    transformer = Transformer.from_crs(crs, WGS84, always_xy=True)
+    transformer = _to_lonlat(crs)
     return shapely.transform(geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))

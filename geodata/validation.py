@@ -57,9 +57,13 @@ def clean_attributes(spec: LayerSpec, frame: pd.DataFrame) -> tuple[pd.DataFrame
 
 
 def _as_text(column: pd.Series, name: str) -> pd.Series:
-    if name in CODE_FIELDS or name in {"id", "worker_id"}:
-        return column.map(normalize_code).astype(object)
-    return column.map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v).strip())
+    # Empty fields arrive as None or NaN (Shapefile, GeoPackage): both mean "not given".
+    as_code = name in CODE_FIELDS or name in {"id", "worker_id"}
+    return column.map(lambda v: "" if _missing(v) else normalize_code(v) if as_code else str(v).strip()).astype(object)
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
 def _required_values(spec: LayerSpec, clean: pd.DataFrame, labels: np.ndarray) -> list[Problem]:
