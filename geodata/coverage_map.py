@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import re
 from pathlib import Path
 
 import folium
 import geopandas as gpd
+import numpy as np
+import shapely
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
@@ -32,6 +35,8 @@ KIND_COLOURS = {
     "split_building": "#1f77b4",
     "invalid": "#e377c2",
 }
+# 7 decimals of a degree is ~1 cm: plenty to draw with, and a third less HTML than full doubles.
+DRAW_DECIMALS = 7
 _IMAGE_URL = re.compile(r"url\((['\"]?)images/([\w.-]+\.(?:png|svg))\1\)")
 
 
@@ -104,6 +109,19 @@ def _leaflet_assets(figure: Figure, leaflet_dir: Path) -> None:
 # --- layers -----------------------------------------------------------------------------------------
 
 
+def _feature_collection(frame: gpd.GeoDataFrame) -> dict:
+    """GeoJSON of a WGS84 frame, coordinates rounded for drawing; shapely writes the geometries in one
+    vectorised call (geopandas' __geo_interface__ walks every coordinate in Python)."""
+    frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]
+    rounded = shapely.transform(frame.geometry.to_numpy(), lambda xy: np.round(xy, DRAW_DECIMALS))
+    properties = frame.drop(columns=frame.geometry.name).to_dict("records")
+    features = [
+        {"type": "Feature", "properties": props, "geometry": json.loads(geometry)}
+        for props, geometry in zip(properties, shapely.to_geojson(rounded), strict=True)
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
 def _labelled(frame: gpd.GeoDataFrame, noun: str) -> gpd.GeoDataFrame:
     """code + name (when there is one), escaped, as the one property a tooltip shows."""
     names = frame["name"].fillna("").astype(str) if "name" in frame.columns else ""
@@ -113,7 +131,7 @@ def _labelled(frame: gpd.GeoDataFrame, noun: str) -> gpd.GeoDataFrame:
 
 def _outline_layer(frame: gpd.GeoDataFrame, *, name: str, noun: str, style: dict) -> folium.GeoJson:
     return folium.GeoJson(
-        _labelled(frame, noun),
+        _feature_collection(_labelled(frame, noun)),
         name=name,
         style_function=lambda _feature: style,
         tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False, sticky=True),
@@ -142,7 +160,7 @@ def _problem_layer(report: CoverageReport, kind: str) -> folium.FeatureGroup | N
     style = {"color": colour, "weight": 3, "fillColor": colour, "fillOpacity": 0.55}
     group = folium.FeatureGroup(name=f"{KIND_LABELS[kind]} ({len(frame)})")
     folium.GeoJson(
-        frame,
+        _feature_collection(frame),
         style_function=lambda _feature: style,
         popup=folium.GeoJsonPopup(
             fields=["label", "community", "codes", "area", "detail"],
