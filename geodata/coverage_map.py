@@ -129,9 +129,12 @@ def _labelled(frame: gpd.GeoDataFrame, noun: str) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"label": labels}, geometry=frame.geometry.to_crs(4326).values, crs=4326)
 
 
-def _outline_layer(frame: gpd.GeoDataFrame, *, name: str, noun: str, style: dict) -> folium.GeoJson:
+def _outline_layer(frame: gpd.GeoDataFrame, *, name: str, noun: str, style: dict) -> folium.GeoJson | None:
+    data = _feature_collection(_labelled(frame, noun))
+    if not data["features"]:
+        return None  # folium's GeoJSON tooltips refuse a layer without features
     return folium.GeoJson(
-        _feature_collection(_labelled(frame, noun)),
+        data,
         name=name,
         style_function=lambda _feature: style,
         tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False, sticky=True),
@@ -214,10 +217,12 @@ def coverage_map(
     _leaflet_assets(figure, leaflet_dir)
     community_style = {"color": "#222", "weight": 3, "fill": False}
     grid_style = {"color": "#555", "weight": 1, "dashArray": "4 3", "fillColor": "#888", "fillOpacity": 0.04}
-    _outline_layer(grids, name="网格", noun="网格", style=grid_style).add_to(fmap)
-    _outline_layer(communities, name="社区", noun="社区", style=community_style).add_to(fmap)
-    for kind in KINDS:
-        layer = _problem_layer(report, kind)
+    layers = [
+        _outline_layer(grids, name="网格", noun="网格", style=grid_style),
+        _outline_layer(communities, name="社区", noun="社区", style=community_style),
+        *(_problem_layer(report, kind) for kind in KINDS),
+    ]
+    for layer in layers:
         if layer is not None:
             layer.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)

@@ -142,6 +142,12 @@ def test_it_rejects_an_unknown_community(territory):
         run("--community", "210302001009")
 
 
+def test_an_empty_territory_is_ok_and_still_gets_a_map(db, tmp_path):
+    output = run("--strict", "--html", str(tmp_path / "empty.html"))
+    assert "0 problems" in output
+    assert (tmp_path / "empty.html").exists()
+
+
 # --- the HTML map -----------------------------------------------------------------------------------
 
 
