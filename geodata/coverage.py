@@ -118,7 +118,8 @@ def local_equal_area_crs(frame: gpd.GeoDataFrame) -> CRS:
     return CRS.from_proj4(f"+proj=laea +lat_0={lat:.6f} +lon_0={lon:.6f} +ellps=WGS84 +units=m +no_defs")
 
 
-def _in_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def as_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The frame in WGS84; a frame without a CRS is taken to be in WGS84 already (the storage CRS)."""
     if frame.crs is None:
         return frame.set_crs(WGS84)
     return frame if frame.crs.equals(WGS84) else frame.to_crs(WGS84)
@@ -141,7 +142,7 @@ class _Layer:
 def _layer(frame: gpd.GeoDataFrame | None, parent: str | None, crs: CRS) -> _Layer:
     if frame is None:
         return _Layer(*(np.array([], dtype=object) for _ in range(3)))
-    frame = _in_wgs84(frame)
+    frame = as_wgs84(frame)
     codes = frame["code"].astype(str).to_numpy(dtype=object)
     parents = _parent_codes(frame, parent)
     invalid = _invalid_reasons(frame.geometry.to_numpy(dtype=object))
@@ -367,7 +368,7 @@ def check_coverage(
 
     communities: `code`, geometry; grids: `code`, `community_code`, geometry;
     buildings (optional): `code`, `grid_code`, geometry. All in EPSG:4326 (other CRSs are converted)."""
-    crs = local_equal_area_crs(_in_wgs84(communities if len(communities) else grids))
+    crs = local_equal_area_crs(as_wgs84(communities if len(communities) else grids))
     comm = _layer(communities, None, crs)
     grd = _layer(grids, "community_code", crs)
     bld = _layer(buildings, "grid_code", crs)

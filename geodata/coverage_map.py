@@ -26,7 +26,7 @@ import shapely
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
-from geodata.coverage import KIND_LABELS, KINDS, CoverageReport
+from geodata.coverage import KIND_LABELS, KINDS, CoverageReport, as_wgs84
 
 KIND_COLOURS = {
     "gap": "#d62728",
@@ -126,7 +126,7 @@ def _labelled(frame: gpd.GeoDataFrame, noun: str) -> gpd.GeoDataFrame:
     """code + name (when there is one), escaped, as the one property a tooltip shows."""
     names = frame["name"].fillna("").astype(str) if "name" in frame.columns else ""
     labels = (noun + " " + frame["code"].astype(str) + " " + names).str.strip().map(_text)
-    return gpd.GeoDataFrame({"label": labels}, geometry=frame.geometry.to_crs(4326).values, crs=4326)
+    return gpd.GeoDataFrame({"label": labels}, geometry=as_wgs84(frame).geometry.values, crs=4326)
 
 
 def _outline_layer(frame: gpd.GeoDataFrame, *, name: str, noun: str, style: dict) -> folium.GeoJson | None:
@@ -233,13 +233,15 @@ def coverage_map(
 
 
 def _fit(fmap: folium.Map, *frames: gpd.GeoDataFrame) -> None:
-    for frame in frames:
-        if len(frame) and not frame.geometry.is_empty.all():
-            west, south, east, north = frame.geometry.to_crs(4326).total_bounds
-            # Keep the right-hand column (layer switcher, legend) clear of the territory.
-            fmap.fit_bounds([[south, west], [north, east]], padding_top_left=(20, 20),
-                            padding_bottom_right=(320, 20))
-            return
+    shapes = [as_wgs84(frame).geometry for frame in frames if len(frame)]
+    bounds = [shape[~(shape.isna() | shape.is_empty)].total_bounds for shape in shapes]
+    bounds = [b for b in bounds if np.isfinite(b).all()]
+    if not bounds:
+        return  # nothing to show: the map stays where it was created
+    west, south = np.min([b[:2] for b in bounds], axis=0)
+    east, north = np.max([b[2:] for b in bounds], axis=0)
+    # Keep the right-hand column (layer switcher, legend) clear of the territory.
+    fmap.fit_bounds([[south, west], [north, east]], padding_top_left=(20, 20), padding_bottom_right=(320, 20))
 
 
 def write_coverage_map(
