@@ -204,6 +204,7 @@ def _check_page(page, html_map: Path) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "coverage_map.png"))
     _hover_the_evil_grid(page)
+    _click_the_gap(page)
     assert (requested, dialogs, errors) == ([], [], [])
 
 
@@ -214,3 +215,13 @@ def _hover_the_evil_grid(page) -> None:
     tooltip = page.locator(".leaflet-tooltip")
     tooltip.wait_for()
     assert EVIL in tooltip.inner_text()
+
+
+def _click_the_gap(page) -> None:
+    page.locator('path[stroke="#d62728"]').click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    text = popup.inner_text()
+    assert "缺口 (gap)" in text
+    assert A2 in text
+    assert "m²" in text
