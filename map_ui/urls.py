@@ -1,4 +1,6 @@
+from django.templatetags.static import static
 from django.urls import path
+from django.views.generic import RedirectView
 
 from . import views
 
@@ -6,4 +8,6 @@ app_name = "map_ui"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Browsers ask for /favicon.ico whatever the page links; answer instead of logging a 404 each time.
+    path("favicon.ico", RedirectView.as_view(url=static("map_ui/favicon.svg"), permanent=True)),
 ]

@@ -1,7 +1,19 @@
+import json
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+
+from gridgis.territory.map_selectors import territory_summary
+
+from .basemap import basemap_name, tile_layers
 
 
 @login_required
 def home(request):
-    return render(request, "map_ui/home.html")
+    """The territory map: polygons come from the territory API, the side panel's counts from here."""
+    context = {
+        "summary": territory_summary(user=request.user),
+        "basemap": basemap_name(),
+        "tile_layers": json.dumps(tile_layers()),
+    }
+    return render(request, "map_ui/home.html", context)

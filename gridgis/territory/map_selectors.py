@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.gis.db.models import GeometryField
+from django.contrib.gis.db.models.aggregates import Extent
 from django.contrib.gis.db.models.functions import AsGeoJSON, GeoFunc
 from django.db.models import Count, F, FloatField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 
@@ -40,7 +41,8 @@ def _geojson(tolerance: float | None) -> AsGeoJSON:
     return AsGeoJSON(geom, precision=COORDINATE_DECIMALS)
 
 
-def _primary_worker_name() -> Subquery:
+def primary_worker_name() -> Subquery:
+    """The name of a grid's primary worker, for annotating grid rows."""
     primary = GridAssignment.objects.filter(grid=OuterRef("pk"), role=GridAssignment.Role.PRIMARY)
     return Subquery(primary.values("worker__name")[:1])
 
@@ -58,7 +60,7 @@ def divisions(level: str, *, user, within: str = "", tolerance: float | None = N
     if model.PARENT_FIELD:
         rows = rows.annotate(parent_code=F(f"{model.PARENT_FIELD}__code"))
     if level == "grid":
-        rows = rows.annotate(primary_worker=_primary_worker_name())
+        rows = rows.annotate(primary_worker=primary_worker_name())
     if within:
         rows = rows.filter(code__startswith=within)
     return rows
@@ -132,3 +134,12 @@ def territory_summary(*, user) -> TerritorySummary:
         street_rows=street_rows,
         updated_at=totals["updated"],
     )
+
+
+def territory_centre() -> tuple[float, float] | None:
+    """The centre of all districts' extent (lon, lat), where an empty map should open; None with no data."""
+    extent = District.objects.aggregate(extent=Extent("geom"))["extent"]
+    if extent is None:
+        return None
+    minx, miny, maxx, maxy = extent
+    return (minx + maxx) / 2, (miny + maxy) / 2
