@@ -2,10 +2,14 @@
 
 `write_layers` writes one GeoPackage (PATH ends in `.gpkg`) or a folder with one GeoJSON per spatial
 layer and one CSV per attribute table (workers.csv, departments.csv): the shapes import_territory reads.
+GeoJSON is RFC 7946: WGS84, coordinates to 7 decimals (about 1 cm). The same layers always give the
+same bytes, GeoPackages included (their timestamp is pinned), so generated files can be compared.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,6 +18,9 @@ import pyogrio
 
 # UTF-8 with a byte-order mark: Excel (what most offices open CSV with) otherwise garbles Chinese text.
 CSV_ENCODING = "utf-8-sig"
+GEOJSON_OPTIONS = {"RFC7946": "YES", "COORDINATE_PRECISION": "7"}
+# A GeoPackage records when it was written; a fixed date keeps identical layers byte-identical.
+FIXED_GPKG_DATE = "2000-01-01T00:00:00Z"
 
 
 def write_layers(layers: dict[str, pd.DataFrame], path: Path) -> None:
@@ -29,9 +36,10 @@ def write_layers(layers: dict[str, pd.DataFrame], path: Path) -> None:
 def _write_geopackage(layers: dict[str, pd.DataFrame], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
-    for name, frame in layers.items():
-        options = {"geometry_type": "MultiPolygon", "promote_to_multi": True} if _spatial(frame) else {}
-        pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", **options)
+    with _pinned_date():
+        for name, frame in layers.items():
+            options = {"geometry_type": "MultiPolygon", "promote_to_multi": True} if _spatial(frame) else {}
+            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", **options)
 
 
 def _write_folder(layers: dict[str, pd.DataFrame], path: Path) -> None:
@@ -40,10 +48,22 @@ def _write_folder(layers: dict[str, pd.DataFrame], path: Path) -> None:
         if _spatial(frame):
             target = path / f"{name}.geojson"
             target.unlink(missing_ok=True)
-            pyogrio.write_dataframe(frame, target, driver="GeoJSON", promote_to_multi=True)
+            if frame.crs is not None:
+                frame = frame.to_crs(4326)  # RFC 7946: WGS84, and no crs member to say otherwise
+            pyogrio.write_dataframe(frame, target, driver="GeoJSON", promote_to_multi=True,
+                                    layer_options=GEOJSON_OPTIONS)
         else:
             frame.to_csv(path / f"{name}.csv", index=False, encoding=CSV_ENCODING)
 
 
 def _spatial(frame: pd.DataFrame) -> bool:
     return isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns
+
+
+@contextmanager
+def _pinned_date() -> Iterator[None]:
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_GPKG_DATE})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
