@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyogrio.raw
+import shapely
 from pyogrio.errors import DataSourceError
 
 from .layers import LAYER_BY_NAME, LAYERS, LayerSpec
@@ -81,8 +83,7 @@ def discover(path: Path, layer: str | None = None) -> tuple[list[LayerSource], l
 def _discover_folder(folder: Path) -> tuple[list[LayerSource], list[str]]:
     sources, notes = [], []
     for spec in LAYERS:
-        suffixes = {".geojson": "geojson", ".json": "geojson", ".shp": "shapefile"} if spec.spatial else {
-            ".csv": "csv"}
+        suffixes = GEO_SUFFIXES if spec.spatial else {".csv": "csv"}
         found = [(folder / f"{spec.name}{sfx}", kind) for sfx, kind in suffixes.items()
                  if (folder / f"{spec.name}{sfx}").is_file()]
         if len(found) > 1:
@@ -144,20 +145,17 @@ def read_layer(source: LayerSource) -> RawLayer:
 
 
 def _read_geo(spec: LayerSpec, source: LayerSource) -> RawLayer:
-    info = pyogrio.read_info(source.path, layer=source.layer)
-    has_geometry = info["geometry_type"] is not None
-    frame = pyogrio.read_dataframe(source.path, layer=source.layer, read_geometry=has_geometry,
-                                   on_invalid="ignore")
-    raw = RawLayer(spec, source, frame, crs=info["crs"])
-    if has_geometry:
-        raw.geoms = frame.geometry.to_numpy()
-        raw.frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-    raw.frame = _rename(spec, raw.frame, source.kind)
+    # pyogrio's raw reader: arrays straight from GDAL, without building a GeoDataFrame first.
+    meta, _, wkb, values = pyogrio.raw.read(source.path, layer=source.layer)
+    rows = len(wkb) if wkb is not None else len(values[0]) if len(values) else 0
+    frame = pd.DataFrame(dict(zip(meta["fields"], values, strict=True)), index=pd.RangeIndex(rows))
+    raw = RawLayer(spec, source, _rename(spec, frame, source.kind), crs=meta["crs"])
+    has_geometry = meta["geometry_type"] is not None and wkb is not None
+    if spec.spatial and has_geometry:
+        raw.geoms = shapely.from_wkb(wkb, on_invalid="ignore")  # unreadable → None: reported as missing
     if spec.spatial and not has_geometry:
         raw.problems.append(Problem(spec.name, "the layer has no geometry; districts, streets, communities, "
                                                "grids and buildings must be (Multi)Polygon layers"))
-    if not spec.spatial and has_geometry:
-        raw.geoms = None  # attribute tables may come with geometry (e.g. points): it is not used
     return raw
 
 

@@ -44,6 +44,15 @@ def geodesic_area_m2(geom: shapely.Geometry) -> float:
     return abs(_GEOD.geometry_area_perimeter(geom)[0])
 
 
+def promote(geoms: np.ndarray) -> np.ndarray:
+    """Polygons become one-part MultiPolygons; MultiPolygons stay as they are (no copy)."""
+    result = geoms.copy()
+    single = np.flatnonzero(shapely.get_type_id(geoms) == _POLYGON)
+    if len(single):
+        result[single] = shapely.multipolygons(geoms[single].reshape(-1, 1))
+    return result
+
+
 def as_multipolygons(geoms: np.ndarray) -> np.ndarray:
     """The polygonal part of each geometry as a MultiPolygon; None where nothing polygonal is left
     (e.g. a polygon that collapsed to a line)."""
@@ -64,12 +73,12 @@ def repair_polygons(
     """Returns (valid MultiPolygons, the repairs made, positions that could not be repaired).
 
     `geoms` must hold only Polygons/MultiPolygons in lon/lat (type checks come before repair)."""
-    geoms = shapely.force_2d(geoms)
+    if shapely.has_z(geoms).any():
+        geoms = shapely.force_2d(geoms)
     invalid = np.flatnonzero(~shapely.is_valid(geoms))
-    repaired = geoms.copy()
+    result = promote(geoms)
     if len(invalid):
-        repaired[invalid] = _make_valid_polygonal(geoms[invalid])
-    result = as_multipolygons(repaired)
+        result[invalid] = _make_valid_polygonal(geoms[invalid])
     failed = [int(i) for i in invalid if result[i] is None]
     repairs = [
         _describe(layer, int(i), (str(codes[i]), str(names[i])), geoms[i], result[i])

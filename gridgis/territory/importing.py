@@ -9,7 +9,6 @@ unchanged. A dry run does all of it and rolls back, so its counts are what a rea
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from gridgis.workforce.models import Department, GridAssignment, GridWorker
 
 # Layers at least this long get a progress bar while they are copied.
 PROGRESS_MIN_ROWS = 5000
-COPY_CHUNK_ROWS = 2500
+PROGRESS_STEP = 2500
 COUNT_COLUMNS = {"households", "population"}
 
 
@@ -122,43 +121,49 @@ def _write(cursor, prepared: Prepared, report: ImportReport, progress: bool) -> 
         report.timings["write assignments"] = time.perf_counter() - started
 
 
-def _rows(name: str, layer: Layer) -> pd.DataFrame:
-    """The frame in staging-table order: key, columns, parent key, geometry (hex EWKB)."""
+def _rows(name: str, layer: Layer) -> dict[str, list]:
+    """The layer's columns in staging-table order: key, columns, parent key, geometry (EWKB)."""
     target = TARGETS[name]
     frame = layer.frame.rename(columns={"id": "worker_id"})
     columns = [target.key, *target.columns] + ([target.parent[0]] if target.parent else [])
-    rows = frame.reindex(columns=columns, fill_value="")
+    rows = {c: (frame[c].tolist() if c in frame.columns else [_default(c)] * len(frame)) for c in columns}
     if target.geometry:
-        rows["geom"] = shapely.to_wkb(shapely.set_srid(layer.geoms, 4326), hex=True, include_srid=True)
+        rows["geom"] = shapely.to_wkb(shapely.set_srid(layer.geoms, 4326), include_srid=True).tolist()
     return rows
+
+
+def _default(column: str) -> int | str:
+    return 0 if column in COUNT_COLUMNS else ""
 
 
 # --- staging and merging -------------------------------------------------------------------------
 
 
-def _stage(cursor, name: str, rows: pd.DataFrame, progress: bool) -> sql.Identifier:
+def _stage(cursor, name: str, rows: dict[str, list], progress: bool) -> sql.Identifier:
+    """Binary COPY into a temporary table: geometries go over as EWKB, which PostGIS takes as it is."""
     stage = sql.Identifier(f"_import_{name}")
-    columns = [sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_stage_type(c))) for c in rows.columns]
+    types = [_stage_type(c) for c in rows]
+    columns = [sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in zip(rows, types, strict=True)]
     cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(stage))
     cursor.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(stage, sql.SQL(", ").join(columns)))
-    text = [sql.Identifier(c) for c in rows.columns if _stage_type(c) == "text"]
-    copy = sql.SQL("COPY {} FROM STDIN (FORMAT csv, FORCE_NOT_NULL ({}))").format(stage, sql.SQL(", ").join(text))
-    show = progress and len(rows) >= PROGRESS_MIN_ROWS
-    with cursor.copy(copy) as pipe, tqdm(total=len(rows), desc=f"copy {name}", unit="row", disable=not show,
+    total = len(next(iter(rows.values()), []))
+    show = progress and total >= PROGRESS_MIN_ROWS
+    copy = sql.SQL("COPY {} FROM STDIN (FORMAT binary)").format(stage)
+    with cursor.copy(copy) as pipe, tqdm(total=total, desc=f"copy {name}", unit="row", disable=not show,
                                          leave=False) as bar:
-        for start in range(0, len(rows), COPY_CHUNK_ROWS):
-            chunk = rows.iloc[start:start + COPY_CHUNK_ROWS]
-            buffer = io.StringIO()
-            chunk.to_csv(buffer, header=False, index=False)
-            pipe.write(buffer.getvalue())
-            bar.update(len(chunk))
+        pipe.set_types(["bytea" if t.startswith("geometry") else t for t in types])
+        for n, row in enumerate(zip(*rows.values(), strict=True), start=1):
+            pipe.write_row(row)
+            if n % PROGRESS_STEP == 0:
+                bar.update(PROGRESS_STEP)
+        bar.update(total % PROGRESS_STEP)
     return stage
 
 
 def _stage_type(column: str) -> str:
     if column == "geom":
         return "geometry(MultiPolygon, 4326)"
-    return "bigint" if column in COUNT_COLUMNS else "text"
+    return "int8" if column in COUNT_COLUMNS else "text"
 
 
 def _upsert(cursor, name: str, layer: Layer, *, progress: bool) -> Counts:
@@ -247,7 +252,7 @@ FROM up
 def _upsert_assignments(cursor, table: pd.DataFrame) -> Counts:
     names = {"workers": sql.Identifier(_table(GridWorker)), "grids": sql.Identifier(_table(Grid)),
              "assignments": sql.Identifier(_table(GridAssignment))}
-    _stage(cursor, "assignments", table[["worker_id", "grid_code", "role"]], False)
+    _stage(cursor, "assignments", {c: table[c].tolist() for c in ("worker_id", "grid_code", "role")}, False)
     cursor.execute(sql.SQL("DROP TABLE IF EXISTS _import_resolved"))
     cursor.execute(sql.SQL(_RESOLVE).format(**names))
     cursor.execute(sql.SQL(_REPLACE_PRIMARY).format(**names))

@@ -16,7 +16,7 @@ from gridgis.workforce.models import Department, GridAssignment, GridWorker
 from .conftest import run_import, write_folder
 
 pytestmark = pytest.mark.django_db
-TOLERANCE_DEG = 1e-9  # ~0.1 mm
+TOLERANCE_DEG = 1e-7  # ~1 cm: GeoJSON (RFC 7946) is written to 7 decimals
 
 
 def export(path) -> str:

@@ -3,6 +3,7 @@ must be rejected with a clear error and leave the database as it was."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -143,9 +144,12 @@ def test_cgcs2000_geographic_is_stored_as_is(tmp_path, territory):
 
 def test_the_crs_option_overrides_what_the_file_says(tmp_path):
     square, _ = _polygon_in_4550(122.995, 41.115)
-    # GeoJSON says nothing: WGS84 would be assumed, and the metres would be rejected.
-    districts = gpd.GeoDataFrame({"code": ["210302"], "name": ["铁东区"]}, geometry=[square])
-    path = write_folder({"districts": districts}, tmp_path / "city")
+    # A GeoJSON that says nothing about its CRS: WGS84 would be assumed, and the metres rejected.
+    feature = {"type": "Feature", "properties": {"code": "210302", "name": "铁东区"},
+               "geometry": shapely.geometry.mapping(square)}
+    path = tmp_path / "city"
+    path.mkdir()
+    (path / "districts.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
     with pytest.raises(CommandError, match="not degrees"):
         run_import(path)
     run_import(path, "--crs", "EPSG:4550")
