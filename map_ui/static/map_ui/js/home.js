@@ -18,7 +18,8 @@ const URLS = {
 const BUILDING_MIN_ZOOM = Number(cfg.buildingMinZoom);
 const BUILDING_PAGE_SIZE = 2000;
 const BUILDING_MAX_PAGES = 3;
-const noBasemap = mapEl.classList.contains('basemap-none');
+// Without tiles (none configured, or none reachable) the polygons are drawn opaque on a plain ground.
+let plainGround = mapEl.classList.contains('basemap-none');
 
 function textNode(tag, value, className) {
   const node = document.createElement(tag);
@@ -34,6 +35,14 @@ function escapeHtml(value) {
 function setStatus(message, isError = false) {
   statusEl.textContent = message;
   statusEl.classList.toggle('error', isError);
+}
+
+let buildingsTruncated = false;
+
+// After a load: say what the map shows, or what zooming in would add.
+function showReady() {
+  if (map.getZoom() < BUILDING_MIN_ZOOM) setStatus(cfg.textBuildingsHint);
+  else setStatus(buildingsTruncated ? cfg.textBuildingsTruncated : cfg.textLoaded);
 }
 
 async function getJSON(url, signal) {
@@ -71,8 +80,12 @@ function gridStyle(feature) {
     color: '#7a96b3',
     weight: 0.8,
     fillColor: `hsl(${hueOf(feature.properties.community_code)} 55% 80%)`,
-    fillOpacity: noBasemap ? 0.7 : 0.3,
+    fillOpacity: plainGround ? 0.7 : 0.3,
   };
+}
+
+function groundStyle() {
+  return {stroke: false, fillColor: '#fbfcfd', fillOpacity: plainGround ? 1 : 0};
 }
 
 const map = L.map(mapEl, {zoomControl: false, minZoom: 4, maxZoom: 19});
@@ -89,9 +102,7 @@ map.getPane('buildings').style.pointerEvents = 'none';
 addTileLayers(JSON.parse(cfg.tileLayers || '[]'));
 
 // With no base map, the district itself is the paper the map is drawn on.
-const ground = L.geoJSON(null, {
-  pane: 'ground', interactive: false, style: {stroke: false, fillColor: '#fbfcfd', fillOpacity: noBasemap ? 1 : 0},
-}).addTo(map);
+const ground = L.geoJSON(null, {pane: 'ground', interactive: false, style: groundStyle}).addTo(map);
 const layers = {
   grid: L.geoJSON(null, {style: gridStyle, onEachFeature: bindGrid}).addTo(map),
   community: L.geoJSON(null, {pane: 'outlines', interactive: false, style: STYLES.community}).addTo(map),
@@ -120,8 +131,10 @@ function addTileLayers(specs) {
       failedTiles += 1;
       if (failedTiles >= 4 && loadedTiles === 0 && !mapEl.classList.contains('tiles-failed')) {
         mapEl.classList.add('tiles-failed');
-        ground.setStyle({fillOpacity: 1});
-        setStatus(cfg.textTilesFailed);
+        document.getElementById('basemap-notice').hidden = false;
+        plainGround = true;
+        ground.resetStyle();
+        highlightSelected();
       }
     });
     layer.addTo(map);
@@ -169,7 +182,6 @@ async function loadTerritory(tier) {
     ground.addData(collections[0]);
     loadedTier = tier;
     highlightSelected();
-    setStatus(cfg.textLoaded);
     return true;
   } catch (error) {
     if (error.name !== 'AbortError') setStatus(cfg.textFailed, true);
@@ -244,7 +256,8 @@ async function loadBuildings() {
   }
   buildings.clearLayers();
   buildings.addData({type: 'FeatureCollection', features});
-  setStatus(url ? cfg.textBuildingsTruncated : cfg.textLoaded);
+  buildingsTruncated = Boolean(url);
+  showReady();
 }
 
 // --- the selected grid and its card ----------------------------------------------------------------
@@ -313,12 +326,19 @@ map.on('moveend', () => {
 });
 map.on('zoomend', () => {
   const tier = tierFor(map.getZoom());
-  if (loadedTier >= 0 && tier > loadedTier) loadTerritory(tier).then((ok) => ok && updateLabels());
+  if (loadedTier >= 0 && tier > loadedTier) {
+    loadTerritory(tier).then((ok) => {
+      if (!ok) return;
+      updateLabels();
+      showReady();
+    });
+  }
 });
 map.on('overlayadd overlayremove', updateLabels);
 
 if (await loadTerritory(12)) {
   fitTerritory();
+  showReady();
   mapEl.dataset.ready = 'true';
 } else {
   map.setView([35, 105], 4);
