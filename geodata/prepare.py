@@ -23,6 +23,7 @@ from .interchange import RawLayer, discover, read_layer
 from .links import assignments, check_references, worker_table
 from .problems import ImportRejected, Problem
 from .repair import Repair, repair_polygons
+from .report import Progress
 from .validation import check_geometry_types, clean_attributes, key_field
 
 
@@ -55,24 +56,29 @@ class Prepared:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def prepare(path: Path, *, lookup: Lookup, crs: str | None = None, layer: str | None = None) -> Prepared:
+def prepare(path: Path, *, lookup: Lookup, crs: str | None = None, layer: str | None = None,
+            progress: Progress | None = None) -> Prepared:
     """Raises interchange.SourceError for an unusable PATH, crs.CRSProblem for a bad --crs, and
     ImportRejected listing every problem found."""
+    progress = progress or Progress()
     clock = time.perf_counter()
     override = crs_mod.parse_crs(crs) if crs else None
     sources, notes = discover(Path(path), layer)
+    progress.add(len(sources) + 2)
     layers, repairs, problems = {}, [], []
     for source in sources:
-        raw = read_layer(source)
-        prepared, fixed, found = _prepare_layer(raw, override)
+        with progress.step(f"read {source.name}"):
+            prepared, fixed, found = _prepare_layer(read_layer(source), override)
         problems += found
         repairs += fixed
         if prepared is not None:
             layers[prepared.name] = prepared
     read = time.perf_counter()
-    result = _link(layers, lookup, problems, notes)
+    with progress.step("check links"):
+        result = _link(layers, lookup, problems, notes)
     linked = time.perf_counter()
-    _place_buildings(result, lookup)
+    with progress.step("place buildings"):
+        _place_buildings(result, lookup)
     result.repairs = repairs
     result.timings = {"read, check, reproject, repair": read - clock, "link": linked - read,
                       "place buildings": time.perf_counter() - linked}

@@ -3,7 +3,11 @@ of `import_territory` (and the figures `bench/import_territory.py` prints)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+
+from tqdm import tqdm
 
 from .repair import Repair
 
@@ -51,3 +55,25 @@ class ImportReport:
             lines.append(f"Coverage: {self.coverage_summary}")
             lines += [f"  {line}" for line in self.coverage_lines]
         return lines
+
+
+class Progress:
+    """One progress bar over the import's steps (reading and checking each layer, linking, writing each
+    layer, the coverage check), naming the step under way. Shown on a terminal only."""
+
+    def __init__(self, enabled: bool = False):
+        self._bar = tqdm(total=0, unit="step", leave=False, disable=None if enabled else True,
+                         bar_format="{desc:<24} {bar} {n_fmt}/{total_fmt} [{elapsed}]")
+
+    def add(self, steps: int) -> None:
+        self._bar.total += steps
+        self._bar.refresh()
+
+    @contextmanager
+    def step(self, label: str) -> Iterator[None]:
+        self._bar.set_description_str(label)
+        yield
+        self._bar.update(1)
+
+    def close(self) -> None:
+        self._bar.close()

@@ -20,17 +20,14 @@ import shapely
 from django.conf import settings
 from django.db import connection, transaction
 from psycopg import sql
-from tqdm import tqdm
 
 from geodata.coverage import check_coverage
 from geodata.prepare import Layer, Prepared, prepare
-from geodata.report import Counts, ImportReport
+from geodata.report import Counts, ImportReport, Progress
 from gridgis.territory.models import Building, Community, District, Grid, Street
+from gridgis.territory.selectors import coverage_frames
 from gridgis.workforce.models import Department, GridAssignment, GridWorker
 
-# Layers at least this long get a progress bar while they are copied.
-PROGRESS_MIN_ROWS = 5000
-PROGRESS_STEP = 2500
 COUNT_COLUMNS = {"households", "population"}
 
 
@@ -96,29 +93,37 @@ def import_territory(*, path: Path, crs: str | None = None, layer: str | None = 
                      progress: bool = False) -> ImportReport:
     """Imports PATH in one transaction. Raises geodata.problems.ImportRejected (nothing written),
     geodata.interchange.SourceError or geodata.crs.CRSProblem."""
-    with transaction.atomic():
-        with connection.cursor() as django_cursor, django_cursor.connection.cursor() as cursor:
-            # A cursor of the psycopg 3 connection itself (for COPY), inside Django's transaction.
-            prepared = prepare(path, lookup=DatabaseLookup(cursor), crs=crs, layer=layer)
-            report = ImportReport(repairs=prepared.repairs, notes=prepared.notes, dry_run=dry_run,
-                                  timings=dict(prepared.timings),
-                                  crs={name: lyr.crs for name, lyr in prepared.layers.items() if lyr.crs})
-            _write(cursor, prepared, report, progress)
-        _check_coverage(prepared, report)
-        if dry_run:
-            transaction.set_rollback(True)
+    bar = Progress(progress)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as django_cursor, django_cursor.connection.cursor() as cursor:
+                # A cursor of the psycopg 3 connection itself (for COPY), inside Django's transaction.
+                prepared = prepare(path, lookup=DatabaseLookup(cursor), crs=crs, layer=layer, progress=bar)
+                report = ImportReport(repairs=prepared.repairs, notes=prepared.notes, dry_run=dry_run,
+                                      timings=dict(prepared.timings),
+                                      crs={name: lyr.crs for name, lyr in prepared.layers.items() if lyr.crs})
+                _write(cursor, prepared, report, bar)
+            with bar.step("check coverage"):
+                _check_coverage(prepared, report)
+            if dry_run:
+                transaction.set_rollback(True)
+    finally:
+        bar.close()
     return report
 
 
-def _write(cursor, prepared: Prepared, report: ImportReport, progress: bool) -> None:
+def _write(cursor, prepared: Prepared, report: ImportReport, bar: Progress) -> None:
+    bar.add(len(prepared.layers) + 2)
     for name, layer in prepared.layers.items():
         started = time.perf_counter()
-        report.counts[name] = _upsert(cursor, name, layer, progress=progress)
+        with bar.step(f"write {name}"):
+            report.counts[name] = _upsert(cursor, name, layer)
         report.timings[f"write {name}"] = time.perf_counter() - started
-    if len(prepared.assignments):
-        started = time.perf_counter()
-        report.counts["assignments"] = _upsert_assignments(cursor, prepared.assignments)
-        report.timings["write assignments"] = time.perf_counter() - started
+    with bar.step("write assignments"):
+        if len(prepared.assignments):
+            started = time.perf_counter()
+            report.counts["assignments"] = _upsert_assignments(cursor, prepared.assignments)
+            report.timings["write assignments"] = time.perf_counter() - started
 
 
 def _rows(name: str, layer: Layer) -> dict[str, list]:
@@ -139,24 +144,17 @@ def _default(column: str) -> int | str:
 # --- staging and merging -------------------------------------------------------------------------
 
 
-def _stage(cursor, name: str, rows: dict[str, list], progress: bool) -> sql.Identifier:
+def _stage(cursor, name: str, rows: dict[str, list]) -> sql.Identifier:
     """Binary COPY into a temporary table: geometries go over as EWKB, which PostGIS takes as it is."""
     stage = sql.Identifier(f"_import_{name}")
     types = [_stage_type(c) for c in rows]
     columns = [sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in zip(rows, types, strict=True)]
     cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(stage))
     cursor.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(stage, sql.SQL(", ").join(columns)))
-    total = len(next(iter(rows.values()), []))
-    show = progress and total >= PROGRESS_MIN_ROWS
-    copy = sql.SQL("COPY {} FROM STDIN (FORMAT binary)").format(stage)
-    with cursor.copy(copy) as pipe, tqdm(total=total, desc=f"copy {name}", unit="row", disable=not show,
-                                         leave=False) as bar:
+    with cursor.copy(sql.SQL("COPY {} FROM STDIN (FORMAT binary)").format(stage)) as pipe:
         pipe.set_types(["bytea" if t.startswith("geometry") else t for t in types])
-        for n, row in enumerate(zip(*rows.values(), strict=True), start=1):
+        for row in zip(*rows.values(), strict=True):
             pipe.write_row(row)
-            if n % PROGRESS_STEP == 0:
-                bar.update(PROGRESS_STEP)
-        bar.update(total % PROGRESS_STEP)
     return stage
 
 
@@ -166,9 +164,9 @@ def _stage_type(column: str) -> str:
     return "int8" if column in COUNT_COLUMNS else "text"
 
 
-def _upsert(cursor, name: str, layer: Layer, *, progress: bool) -> Counts:
+def _upsert(cursor, name: str, layer: Layer) -> Counts:
     target = TARGETS[name]
-    stage = _stage(cursor, name, _rows(name, layer), progress)
+    stage = _stage(cursor, name, _rows(name, layer))
     cursor.execute(_merge_query(target, stage, _updated_columns(name, layer)))
     created, updated, staged = cursor.fetchone()
     return Counts(created=created, updated=updated, unchanged=staged - created - updated)
@@ -252,7 +250,7 @@ FROM up
 def _upsert_assignments(cursor, table: pd.DataFrame) -> Counts:
     names = {"workers": sql.Identifier(_table(GridWorker)), "grids": sql.Identifier(_table(Grid)),
              "assignments": sql.Identifier(_table(GridAssignment))}
-    _stage(cursor, "assignments", {c: table[c].tolist() for c in ("worker_id", "grid_code", "role")}, False)
+    _stage(cursor, "assignments", {c: table[c].tolist() for c in ("worker_id", "grid_code", "role")})
     cursor.execute(sql.SQL("DROP TABLE IF EXISTS _import_resolved"))
     cursor.execute(sql.SQL(_RESOLVE).format(**names))
     cursor.execute(sql.SQL(_REPLACE_PRIMARY).format(**names))
@@ -279,13 +277,6 @@ def _check_coverage(prepared: Prepared, report: ImportReport) -> None:
     if not communities:
         return
     started = time.perf_counter()
-    try:
-        from gridgis.territory.selectors import coverage_frames
-    except ImportError:
-        # TODO(coverage): gridgis/territory/selectors.coverage_frames (owned by the coverage engineer) has not
-        # landed yet; until it does, the importer says so instead of running a check of its own.
-        report.notes.append("coverage check skipped: gridgis.territory.selectors.coverage_frames is missing")
-        return
     frames = coverage_frames(communities)
     coverage = check_coverage(*frames, tolerance_m2=settings.GRIDGIS["COVERAGE_TOLERANCE_M2"])
     report.coverage_summary, report.coverage_lines = coverage.summary(), coverage.lines()
