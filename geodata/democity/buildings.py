@@ -33,7 +33,7 @@ class Kind:
 KINDS = {
     "tower": Kind("高层住宅", (26, 36), (16, 20), 1, 1),
     "slab": Kind("多层住宅", (14, 62), (10.5, 12.5), 1, 1),
-    "row": Kind("平房", (12, 30), (6, 8), 1, 1),
+    "row": Kind("平房", (14, 40), (6, 8), 1, 1),
     "centre": Kind("党群服务中心", (24, 34), (14, 18), 0, 0),
     "office": Kind("街道办事处", (30, 44), (14, 18), 0, 0),
     "clinic": Kind("卫生服务站", (18, 26), (10, 14), 0, 0),
@@ -72,7 +72,7 @@ class Planned:
 def residential_mix(urbanity: float) -> np.ndarray:
     """Chances of (tower, slab, row): towers in the centre, bungalow rows in the villages."""
     tower = 0.12 * min(max((urbanity - 0.45) / 0.55, 0.0), 1.0)
-    row = 0.9 * min(max((0.3 - urbanity) / 0.25, 0.0), 1.0)
+    row = 0.85 * min(max((0.16 - urbanity) / 0.1, 0.0), 1.0)
     return np.array([tower, 1.0 - tower - row, row])
 
 
@@ -104,8 +104,8 @@ def draw_home(kind: str, rng: np.random.Generator) -> Planned:
         units = 1 + pick(SLAB_STAIRWELLS, rng)
         households = max(12, floors * units * 2)
         return Planned(kind, households, units * rng.uniform(12.5, 14.5) + 2, rng.uniform(*KINDS[kind].width))
-    households = int(rng.integers(2, 9))  # a bungalow row
-    return Planned(kind, households, min(households * rng.uniform(3.2, 4.0) + 4, 30),
+    households = int(rng.integers(3, 11))  # a row of bungalows (一排平房) at the edge of town
+    return Planned(kind, households, min(households * rng.uniform(3.2, 4.0) + 4, 40),
                    rng.uniform(*KINDS[kind].width))
 
 

@@ -139,15 +139,18 @@ class RoadNamer:
             stem = self.stems[self.next_stem % len(self.stems)]
             rounds = self.next_stem // len(self.stems)
             self.next_stem += 1
-            suffix = suffixes[int(self.rng.integers(len(suffixes)))]
-            if rounds == 0:
-                name = stem + suffix
-            elif rounds <= len(DIRECTIONS):
-                name = DIRECTIONS[rounds - 1] + stem + suffix
-            else:  # every stem used five times over: numbered lanes, 建设二道街
-                name = stem + chinese_number(rounds - len(DIRECTIONS) + 1) + "道街"
-            if name not in self.taken:
-                return self._take(name)
+            for name in self._variants(stem, rounds, suffixes):
+                if name not in self.taken:
+                    return self._take(name)
+
+    def _variants(self, stem: str, rounds: int, suffixes: tuple[str, ...]) -> list[str]:
+        """Names from one stem: 兰花街 or 兰花巷 first, then 南兰花街 …, then 兰花二道街 …"""
+        order = [suffixes[i] for i in self.rng.permutation(len(suffixes))]
+        if rounds <= 1:
+            return [stem + suffix for suffix in order]
+        if rounds - 2 < len(DIRECTIONS):
+            return [DIRECTIONS[rounds - 2] + stem + suffix for suffix in order]
+        return [stem + chinese_number(rounds - len(DIRECTIONS)) + "道街"]
 
     def _take(self, name: str) -> str:
         self.taken.add(name)
