@@ -87,7 +87,7 @@ def prepare(path: Path, *, lookup: Lookup, crs: str | None = None, layer: str | 
 
 def _prepare_layer(raw: RawLayer, override: CRS | None) -> tuple[Layer | None, list[Repair], list[Problem]]:
     problems = list(raw.problems)
-    if problems and raw.frame.empty:
+    if raw.frame.empty and len(raw.frame.columns) == 0:  # unreadable, or a file without any feature
         return None, [], problems
     frame, found = clean_attributes(raw.spec, raw.frame)
     problems += found

@@ -36,7 +36,8 @@ class ImportRejected(ValueError):
         super().__init__(self.report())
 
     def report(self) -> str:
-        lines = [f"Import rejected, nothing was written: {len(self.problems)} problem(s)."]
+        lines = [f"Import rejected, nothing was written: {len(self.problems)} problem(s) "
+                 "(features are numbered from #0 in file order)."]
         lines.extend(problem_lines(self.problems))
         return "\n".join(lines)
 

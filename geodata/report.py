@@ -11,6 +11,9 @@ from tqdm import tqdm
 
 from .repair import Repair
 
+# The closing report lists this many repairs and coverage problems; a count says how many more there are.
+SHOWN = 50
+
 
 @dataclass
 class Counts:
@@ -49,12 +52,18 @@ class ImportReport:
         lines += [f"  {layer:<12} {counts}" + (f"  [{self.crs[layer]}]" if layer in self.crs else "")
                   for layer, counts in self.counts.items()]
         lines.append(f"Geometries repaired: {len(self.repairs)}")
-        lines += [f"  {repair}" for repair in self.repairs]
+        lines += _capped([str(repair) for repair in self.repairs], "repairs")
         lines += [f"Note: {note}" for note in self.notes]
         if self.coverage_summary:
             lines.append(f"Coverage: {self.coverage_summary}")
-            lines += [f"  {line}" for line in self.coverage_lines]
+            lines += _capped(self.coverage_lines, "coverage problems (python manage.py check_coverage "
+                                                  "--html FILE maps them all)")
         return lines
+
+
+def _capped(lines: list[str], what: str) -> list[str]:
+    shown = [f"  {line}" for line in lines[:SHOWN]]
+    return shown + ([f"  … and {len(lines) - SHOWN} more {what}"] if len(lines) > SHOWN else [])
 
 
 class Progress:

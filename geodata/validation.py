@@ -211,9 +211,14 @@ def check_geometry_types(layer: str, geoms: np.ndarray, labels: np.ndarray) -> t
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     types = shapely.get_type_id(geoms)
     wrong = ~missing & ~np.isin(types, list(POLYGONAL))
+    usable = ~(missing | wrong)
+    if wrong.all():  # a whole layer of points or lines: one problem says it better than thousands
+        kinds = sorted({geoms[i].geom_type for i in np.flatnonzero(wrong)})
+        return usable, [Problem(layer, f"the layer holds {', '.join(kinds)} geometries, "
+                                       "expected Polygon or MultiPolygon")]
     problems = [Problem(layer, "geometry is missing, empty or unreadable", int(i), labels[i] or None)
                 for i in np.flatnonzero(missing)]
     problems += [Problem(layer, f"geometry is a {geoms[i].geom_type}, "
                                 "expected Polygon or MultiPolygon", int(i), labels[i] or None)
                  for i in np.flatnonzero(wrong)]
-    return ~(missing | wrong), problems
+    return usable, problems

@@ -38,6 +38,13 @@ class NoDatabase:
         return np.array([], dtype=object), np.array([], dtype=object)
 
 
+class EverythingKnown(NoDatabase):
+    """A Lookup for a database that holds every parent a file names."""
+
+    def existing(self, layer, keys):
+        return set(keys)
+
+
 def write_geojson(path: Path, features: list[tuple[dict, shapely.Geometry | None]], crs: str | None = None) -> Path:
     collection = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": props, "geometry": None if geom is None else shapely.geometry.mapping(geom)}
@@ -212,6 +219,24 @@ def test_a_missing_required_column_stops_the_layer_with_a_clear_message():
     assert str(problems[0]) == "grids: missing required field name (the file has: code)"
 
 
+def test_a_layer_of_points_is_one_clear_problem(tmp_path):
+    write_geojson(tmp_path / "grids.geojson", [({"code": f"21030200100100{i}", "name": "x"}, shapely.Point(123, 41))
+                                               for i in range(1, 4)])
+    with pytest.raises(ImportRejected) as rejected:
+        prepare(tmp_path, lookup=EverythingKnown())
+    assert rejected.value.problems[0].reason == "the layer holds Point geometries, expected Polygon or MultiPolygon"
+    assert len(rejected.value.problems) == 1
+
+
+def test_z_coordinates_are_dropped_and_an_empty_file_is_no_layer(tmp_path):
+    cube = shapely.Polygon([(123, 41, 5), (123.01, 41, 5), (123.01, 41.01, 5), (123, 41, 5)])
+    write_geojson(tmp_path / "districts.geojson", [({"code": "210302", "name": "铁东区"}, cube)])
+    write_geojson(tmp_path / "streets.geojson", [])
+    prepared = prepare(tmp_path, lookup=NoDatabase())
+    assert list(prepared.layers) == ["districts"]
+    assert not prepared.layers["districts"].geoms[0].has_z
+
+
 # --- links and placement --------------------------------------------------------------------------
 
 
@@ -219,11 +244,7 @@ def test_unknown_references_are_named_unless_the_database_has_them():
     frames = {"grids": pd.DataFrame({"code": ["210302001001001"], "community_code": ["210302001001"],
                                      "worker_id": [""]})}
 
-    class HasCommunity(NoDatabase):
-        def existing(self, layer, keys):
-            return set(keys) if layer == "communities" else set()
-
-    assert check_references(frames, HasCommunity()) == []
+    assert check_references(frames, EverythingKnown()) == []
     (problem,) = check_references(frames, NoDatabase())
     assert "unknown community 210302001001 (community_code)" in str(problem)
 

@@ -11,12 +11,15 @@ from gridgis.territory.importing import import_territory
 
 HELP = """Imports districts, streets, communities, grids, buildings, workers and departments
 (shared/docs/interchange.md §1) in one transaction: all or nothing, upserted by code, so that importing
-the same file again changes nothing.
+the same file again changes nothing. Nothing is ever deleted: features absent from the file stay, and
+optional fields absent from the file keep their stored values.
 
 PATH is a GeoPackage (.gpkg) with layers named after the interchange layers; or a folder with one file
 per layer (districts.geojson or districts.shp …, workers.csv, departments.csv); or one single-layer file
 named for its layer, exactly (grids.geojson) or after a `_`/`-` (anshan_districts.geojson), or any name
-with --layer. Any layer may be absent.
+with --layer. Any layer may be absent; parent codes may be omitted (the code's prefix names the parent),
+and so may buildings.grid_code (the building goes to the grid it overlaps most). Workers: one row per
+worker and grid (role primary or deputy); grids.worker_id names a grid's primary worker.
 
 Coordinates are read in the CRS the file declares (GeoJSON without one is WGS84), CGCS2000 (EPSG:4490)
 and its Gauss-Krüger zones (EPSG:4491-4554) included, and stored in WGS84; --crs overrides the
