@@ -44,7 +44,14 @@ def generate_demo_city(seed: int = DEFAULT_SEED, *, streets: int = 10, communiti
                        outline: Path = DEFAULT_OUTLINE,
                        district_code: str = DISTRICT_CODE) -> dict[str, pd.DataFrame]:
     """Layer name → frame (GeoDataFrames in WGS84 for the spatial layers), as interchange.md has them.
-    The same arguments always give the same city."""
+    The same arguments always give the same city.
+
+    streets, communities, grids: exact counts (a small city for tests: 2, 5, 24).
+    buildings: the count to reach (default ≈ 35.7 per grid, 25,000 for 700 grids); homes are planned
+      first from the grids' households, auxiliary buildings (shops, sheds, garages …) fill up to it,
+      so a target below what the homes need is exceeded.
+    households_per_grid: the mean; each grid gets ±25 %.
+    outline, district_code: where the outline comes from; names and the density field are 铁东区's."""
     if grids < 2:
         raise ValueError("a demo city needs at least two grids (one road)")
     rng = np.random.default_rng(seed)
