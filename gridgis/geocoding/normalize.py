@@ -88,7 +88,7 @@ def _numeral(m: re.Match) -> str:
 
 _ORDINAL = re.compile(r"第(?=\d)")
 _BUILDING_WORD = re.compile(r"([0-9A-Z])(?:号栋|号幢|号座|栋|幢|座)")
-_COMPOUND = re.compile(r"(?<=\d)号院")
+_COMPOUND = re.compile(r"(?<=\d)号院(?!内|里)")
 _SUB_NUMBER = re.compile(r"(\d+)号之(\d+)")  # 12号之3 → 12之3号
 _UNIT_WORD = re.compile(r"(\d)(?:单元门|门洞|门(?!口|前|外|市))")  # 东北: 2门 = 2单元
 _ROOM_WORD = re.compile(r"(\d)(?:号房间|号房|房间|室|户|房)")
@@ -156,28 +156,34 @@ _RANK = {level: i for i, level in enumerate((*ADMIN_LEVELS, "road"))}
 # tokens: name pieces and number tokens
 
 _NAME_AFTER_DIGITS = r"(?:大街|大道|路|街|巷|道|弄|胡同|社区|小区|区|村)"  # 219路, 建设2道街: names
-_NUM_MARK = r"号楼|号|单元|层|楼|-"
+_NUM_MARK = r"号楼(?![下道前后顶])|号|单元|层|楼(?![下道前后顶])|-"  # 12号楼下: 楼下 is a landmark
 _TOKEN = re.compile(
     rf"(?P<num>\d++|[A-Z](?=号楼|号|单元|-))(?!{_NAME_AFTER_DIGITS})(?:之(?P<sub>\d+))?(?P<mark>{_NUM_MARK})?"
     rf"|(?P<name>[^\dA-Z]*+(?:(?:\d++(?={_NAME_AFTER_DIGITS})|[A-Z](?!号楼|号|单元|-))[^\dA-Z]*+)*+)"
 )
 _LANDMARK = re.compile(
     r"斜对面|对面|附近|旁边|边上|周边|周围|一带|门口|楼下|楼前|楼后|后面|后身|前面|东侧|西侧|南侧|北侧"
-    r"|东边|西边|南边|北边|交叉口|交汇处|十字路口|路口|街口|巷口|道口|旁"
+    r"|东边|西边|南边|北边|东北角|西北角|东南角|西南角|拐角|院内|院里|楼道|交叉口|交汇处|十字路口|路口|街口|巷口|道口|旁"
 )
 # Level suffixes, found wherever they are; the text since the previous suffix is the name's body.
 # The lookarounds keep suffix characters inside names: 社区/小区 are no 区, 铁路社区 no 路, 市场 no 市,
-# 公园大道 no 公园: a suffix followed by another level's word is part of that longer name.
-_GOES_ON = r"(?![路街巷道弄]|大街|大道|大路|胡同|社区|街道|小区|居委会|村)"
+# 公园大道 no 公园: a suffix followed by another level's word is part of that longer name. Every
+# alternative starts with a plain character (lookbehinds come after it) so the scan stays fast.
+_LEVEL_WORDS = {
+    "province": ("省", "自治区", "特别行政区"),
+    "city": ("市(?<![城超都]市)(?!场|区)",),
+    "district": ("区(?<![社小园校景厂矿商街片辖营A-Z]区)", "县", "旗"),
+    "street": ("街道", "镇"),
+    "community": ("社区", "居委会", "村委会", "村"),
+    "poi": ("广场", "小区", "花园", "家园", "公寓", "大厦", "大楼", "商场", "市场", "超市", "医院", "学校", "小学",
+            "中学", "大学", "学院", "幼儿园", "公园", "银行", "酒店", "宾馆", "饭店", "车站", "中心", "新村", "商店",
+            "宿舍"),
+    "road": ("大街", "大道", "大路", "胡同", "路", "街", "巷", "道", "弄"),
+}
+_LEVEL_OF = {word[0] if "(" in word else word: level for level, words in _LEVEL_WORDS.items() for word in words}
 _SUFFIX = re.compile(
-    rf"(?P<province>(?:省|自治区|特别行政区){_GOES_ON})"
-    rf"|(?P<city>(?<![城超都])市(?!场|区){_GOES_ON})"
-    rf"|(?P<district>(?:(?<![社小园校景厂矿商街片辖营])区|县|旗){_GOES_ON})"
-    rf"|(?P<street>(?:街道|镇){_GOES_ON})"
-    rf"|(?P<community>(?:社区|居委会|村委会|村){_GOES_ON})"
-    r"|(?P<poi>(?:广场|小区|花园|家园|公寓|大厦|大楼|商场|市场|超市|医院|学校|小学|中学|大学|学院|幼儿园|公园"
-    rf"|银行|酒店|宾馆|饭店|车站|中心|新村|商店|宿舍){_GOES_ON})"
-    rf"|(?P<road>(?:大街|大道|大路|胡同|路|街|巷|道|弄){_GOES_ON})"
+    "(?:" + "|".join(w for words in _LEVEL_WORDS.values() for w in words) + ")"
+    r"(?![路街巷道弄]|大街|大道|大路|胡同|社区|街道|小区|居委会|村)"
 )
 _CONNECTORS = ("与", "跟", "及", "交")  # not 和: 和平路
 
@@ -188,14 +194,18 @@ def _segments(name: str) -> list[tuple[str | None, str]]:
     start = 0
     for m in _SUFFIX.finditer(name):
         if m.start() == start:
-            if out and m.lastgroup in ("poi", "community"):  # 胜利路|小学 is one name
-                out[-1] = (m.lastgroup, out[-1][1] + m.group())
+            level = _LEVEL_OF[m.group()]
+            if out and level in ("poi", "community"):  # 胜利路|小学 is one name
+                out[-1] = (level, out[-1][1] + m.group())
                 start = m.end()
             continue  # a suffix needs a body: 市府路 is a road, not 市 + 府路
         text = name[start:m.end()]
+        level = _LEVEL_OF[m.group()]
+        if level == "district" and len(text) <= 2:
+            level = None  # 东区, 三区, A区: a part of an estate, no district has a one-character name
         if out and out[-1][0] == "road" and text.startswith(_CONNECTORS) and len(text) > 2:
             text = text[1:]  # 胜利路与建国路: the second road without 与
-        out.append((m.lastgroup, text))
+        out.append((level, text))
         start = m.end()
     if start < len(name):
         out.append((None, name[start:]))
@@ -432,6 +442,8 @@ def parse(text: str, gazetteer_names: KnownNames | None = None) -> AddressParts:
     prev_level: str | None = None  # level of the last name segment: what a number run follows
     for num, sub, mark, name in _TOKEN.findall(normalize(text)):
         if num:
+            if len(num) > 6:
+                continue  # a phone or ID number, not part of an address
             if run is None:
                 if prev_level == "road" and road_run < 0:
                     road_run, main_road = len(runs), roads[-1]

@@ -202,6 +202,31 @@ def test_landmarks(text, hint, poi):
     assert (parts.landmark_hint, parts.poi) == (hint, poi)
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("铁东区胜利路8号院内", {"road": "胜利路", "house_number": "8", "landmark_hint": "院内"}),
+    ("鞍山市铁东区建国路与胜利路交汇处东北角", {"road": "建国路", "cross_road": "胜利路", "landmark_hint": "东北角"}),
+    ("建国路12号楼下", {"road": "建国路", "house_number": "12", "landmark_hint": "楼下"}),
+    ("建国路12号3号楼楼道", {"building_number": "3", "landmark_hint": "楼道"}),
+    ("明达小区二期3号楼2单元", {"poi": "明达小区二期", "building_number": "3", "unit": "2"}),
+    ("明达小区A区3号楼", {"poi": "明达小区A区", "district": None, "building_number": "3"}),
+    ("明达小区三区5号楼", {"poi": "明达小区三区", "district": None, "building_number": "5"}),
+    ("胜利路二段15号", {"road": "胜利路", "house_number": "15", "poi": "二段"}),
+    ("铁东区二一九公园南门", {"district": "铁东区", "poi": "二一九公园南门"}),
+    ("B座1203", {"building_number": "B", "room": "1203"}),
+    ("和平路5号", {"road": "和平路", "house_number": "5"}),  # 和 is no connector here
+    ("胜利路和平路交叉口", {"road": "胜利路", "cross_road": "和平路"}),
+    ("湖南街道湖南街8号", {"street": "湖南街道", "road": "湖南街", "house_number": "8"}),
+    ("公园大道8号", {"road": "公园大道", "house_number": "8", "poi": None}),
+    ("建国路12号 电话13812345678", {"house_number": "12", "building_number": None}),  # phones are no numbers
+    ("建国路一二三", {"road": "建国路", "house_number": "123"}),
+    ("12号3号楼", {"road": None, "house_number": "12", "building_number": "3"}),
+    ("明达社区12号楼", {"house_number": None, "building_number": "12"}),
+])
+def test_hotline_phrasings(text, expected):
+    parts = parse(text).as_dict()
+    assert {k: parts[k] for k in expected} == expected
+
+
 def test_cross_road():
     parts = parse("胜利路与建国路交叉口")
     assert picked(parts, "road", "cross_road") == ("胜利路", "建国路")
