@@ -234,7 +234,7 @@ WITH replaced AS (
 ), deleted AS (
   DELETE FROM {assignments} a USING replaced x WHERE a.id = x.id AND NOT x.listed RETURNING a.id
 )
-SELECT (SELECT count(*) FROM deleted)
+SELECT (SELECT count(*) FROM deleted), (SELECT count(*) FROM demoted)
 """
 _MERGE_ASSIGNMENTS = """
 WITH up AS (
@@ -254,10 +254,12 @@ def _upsert_assignments(cursor, table: pd.DataFrame) -> Counts:
     cursor.execute(sql.SQL("DROP TABLE IF EXISTS _import_resolved"))
     cursor.execute(sql.SQL(_RESOLVE).format(**names))
     cursor.execute(sql.SQL(_REPLACE_PRIMARY).format(**names))
-    removed = cursor.fetchone()[0]
+    removed, demoted = cursor.fetchone()
     cursor.execute(sql.SQL(_MERGE_ASSIGNMENTS).format(**names))
     created, updated, staged = cursor.fetchone()
-    return Counts(created=created, updated=updated, unchanged=staged - created - updated, removed=removed)
+    # A demoted primary already has the role the file gives it: the merge saw it as unchanged.
+    return Counts(created=created, updated=updated + demoted, unchanged=staged - created - updated - demoted,
+                  removed=removed)
 
 
 # --- coverage ------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ must be rejected with a clear error and leave the database as it was."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -227,14 +228,25 @@ def test_a_new_primary_named_by_the_grids_layer_replaces_the_old_one(tmp_path, t
     assert "1 replaced" in out
 
 
+def test_primary_and_deputy_can_swap_in_one_import(tmp_path, territory):
+    run_import(write_folder(territory, tmp_path / "v1"))
+    territory["grids"].loc[0, "worker_id"] = "W002"
+    territory["workers"].loc[0, "role"] = "deputy"
+    territory["workers"].loc[1, "role"] = "primary"
+    out = run_import(write_folder(territory, tmp_path / "v2"))
+    roles = dict(GridAssignment.objects.filter(grid__code="210302001001001").values_list("worker__worker_id", "role"))
+    assert roles == {"W001": "deputy", "W002": "primary"}
+    assert "assignments  0 created, 2 updated, 1 unchanged" in out
+
+
 def test_the_report_includes_the_coverage_check_of_affected_communities(tmp_path, territory):
     territory["grids"] = territory["grids"].drop(index=[3]).reset_index(drop=True)  # leaves a gap
     territory["workers"] = territory["workers"].iloc[:3]
     territory["buildings"] = territory["buildings"][territory["buildings"].grid_code != "210302001001004"]
     out = run_import(write_folder(territory, tmp_path / "city"))
-    assert "Coverage:" in out
-    assert "210302001001" in out.split("Coverage:")[1]
-    assert "gap" in out.split("Coverage:")[1]
+    coverage = out.split("Coverage:")[1]
+    gaps = [float(area.replace(",", "")) for area in re.findall(r"210302001001 · \S+ \(gap\) · ([\d,.]+) m²", coverage)]
+    assert max(gaps) > 100_000  # the missing grid: 0.004° × 0.004° ≈ 150,000 m²
 
 
 def test_a_failure_while_writing_leaves_nothing_behind(tmp_path, territory, monkeypatch):
