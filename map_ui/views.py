@@ -1,5 +1,6 @@
 import json
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
@@ -15,5 +16,6 @@ def home(request):
         "summary": territory_summary(user=request.user),
         "basemap": basemap_name(),
         "tile_layers": json.dumps(tile_layers()),
+        "sliver_m2": settings.GRIDGIS["COVERAGE_TOLERANCE_M2"],
     }
     return render(request, "map_ui/home.html", context)

@@ -4,6 +4,8 @@ parent code, e.g. `grids/?community=210302001002&in_bbox=122.99,41.09,123.01,41.
 from __future__ import annotations
 
 import math
+import re
+import secrets
 
 from django.contrib.gis.geos import Polygon
 from django.utils.decorators import method_decorator
@@ -11,10 +13,41 @@ from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework_gis.filters import InBBoxFilter
 from rest_framework_gis.pagination import GeoJsonPagination
 
 from . import map_selectors, serializers
+from .serializers import RawJSON
+
+_PLACEHOLDER = re.compile(rb'"\\u0000([0-9a-f]{16}):(\d+)"')
+
+
+class GeoJSONRenderer(JSONRenderer):
+    """JSON, with the geometries PostGIS already encoded (RawJSON) spliced in verbatim: each is written as a
+    placeholder string, then replaced. The placeholder carries a per-response nonce, so no string in the
+    data (a hostile name, say) can pass for one."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        nonce = secrets.token_hex(8)
+        fragments: list[bytes] = []
+
+        class Encoder(self.encoder_class):
+            def default(self, o):
+                if isinstance(o, RawJSON):
+                    fragments.append(o.text.encode())
+                    return f"\0{nonce}:{len(fragments) - 1}"
+                return super().default(o)
+
+        self.encoder_class = Encoder  # DRF makes a renderer per request: this changes only this one
+        body = super().render(data, accepted_media_type, renderer_context)
+        if not fragments:
+            return body
+
+        def splice(match: re.Match) -> bytes:
+            return fragments[int(match[2])] if match[1].decode() == nonce else match[0]
+
+        return _PLACEHOLDER.sub(splice, body)
 
 
 class IntersectsBBoxFilter(InBBoxFilter):
@@ -58,6 +91,7 @@ class TerritoryViewSet(viewsets.ReadOnlyModelViewSet):
 
     lookup_field = "code"
     lookup_value_regex = r"\d+"
+    renderer_classes = [GeoJSONRenderer, BrowsableAPIRenderer]
     filter_backends = [IntersectsBBoxFilter]
     bbox_filter_field = "geom"
     pagination_class = None

@@ -12,7 +12,21 @@ from dataclasses import dataclass
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.aggregates import Extent
 from django.contrib.gis.db.models.functions import AsGeoJSON, GeoFunc
-from django.db.models import Count, F, FloatField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 
 from gridgis.workforce.models import GridAssignment
 from gridgis.workforce.selectors import EVERYTHING, in_scope, scope_prefixes
@@ -68,10 +82,12 @@ def divisions(level: str, *, user, within: str = "", tolerance: float | None = N
 
 def grid_with_workers(*, user) -> QuerySet:
     """Grids `user` may see, each with its assignments and workers' names (for a detail view)."""
-    assignments = GridAssignment.objects.select_related("worker").only("role", "grid_id", "worker__name")
-    return divisions("grid", user=user).prefetch_related(
-        Prefetch("assignments", queryset=assignments.order_by("role", "worker__name"))
+    primary_first = Case(When(role=GridAssignment.Role.PRIMARY, then=0), default=1)
+    assignments = (
+        GridAssignment.objects.select_related("worker").only("role", "grid_id", "worker__name")
+        .order_by(primary_first, "worker__name")
     )
+    return divisions("grid", user=user).prefetch_related(Prefetch("assignments", queryset=assignments))
 
 
 def _buildings_scope(prefixes: tuple[str, ...]) -> Q:

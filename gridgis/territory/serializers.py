@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -15,11 +14,22 @@ from geodata.codes import CODE_LENGTHS
 from .models import Building, Community, District, Grid, Street
 
 
+class RawJSON:
+    """JSON text to be written into a response as it is (see api.GeoJSONRenderer)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
 class GeoJSONText(GeometryField):
-    """A geometry the database already wrote as GeoJSON text (see map_selectors)."""
+    """A geometry the database already wrote as GeoJSON text (see map_selectors). It stays text: parsing
+    it into Python floats only to print them again was most of the cost of a big FeatureCollection, so
+    only a renderer that knows RawJSON (api.GeoJSONRenderer) can write it."""
 
     def to_representation(self, value):
-        return json.loads(value)
+        return RawJSON(value)
 
 
 class DivisionSerializer(GeoFeatureModelSerializer):

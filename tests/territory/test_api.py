@@ -1,10 +1,14 @@
 """The territory GeoJSON API: shape, bbox and parent filters, simplification, and territorial scope."""
 
+import json
+
 import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from gridgis.territory.api import GeoJSONRenderer
 from gridgis.territory.models import Building
+from gridgis.territory.serializers import RawJSON
 from gridgis.workforce.models import GridWorker
 
 pytest_plugins = ["tests.territory_factories"]
@@ -200,3 +204,19 @@ def test_big_responses_are_compressed(alice):
     response = client_for(alice).get(f"{API}/districts/", HTTP_ACCEPT_ENCODING="gzip")
 
     assert response["Content-Encoding"] == "gzip"
+
+
+def test_geometries_are_spliced_in_and_lookalike_strings_left_alone():
+    lookalike = "\x00" + "0" * 16 + ":0"
+    data = {"name": lookalike, "geometry": RawJSON('{"type":"Point","coordinates":[123.0,41.1]}')}
+
+    rendered = json.loads(GeoJSONRenderer().render(data))
+
+    assert rendered == {"name": lookalike, "geometry": {"type": "Point", "coordinates": [123.0, 41.1]}}
+
+
+def test_the_browsable_api_shows_the_geojson(alice, town):
+    response = client_for(alice).get(f"{API}/grids/", HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 200
+    assert "MultiPolygon" in response.content.decode()

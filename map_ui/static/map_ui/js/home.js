@@ -161,6 +161,35 @@ function bindBuilding(feature, layer) {
 
 // --- territory polygons ---------------------------------------------------------------------------
 
+// Holes smaller than the coverage tolerance are digitising slivers (the coverage check ignores them too),
+// and holes of a pixel or two cannot be seen as holes: under a thick outline either would draw as a dark
+// dot or dash. Dropped for display only, from the outline levels only; the data keeps them.
+const SLIVER_M2 = Number(cfg.sliverM2);
+const EARTH_CIRCUMFERENCE_M = 40075016.686;
+
+function isSliver(ring, tier) {
+  let twice = 0;
+  for (let i = 1; i < ring.length; i += 1) {
+    twice += ring[i - 1][0] * ring[i][1] - ring[i][0] * ring[i - 1][1];
+  }
+  const coslat = Math.cos((ring[0][1] * Math.PI) / 180);
+  const metresPerDegree = EARTH_CIRCUMFERENCE_M / 360;
+  const areaM2 = (Math.abs(twice) / 2) * metresPerDegree ** 2 * coslat;
+  const pixelM = (EARTH_CIRCUMFERENCE_M * coslat) / (256 * 2 ** tier);
+  return areaM2 < Math.max(SLIVER_M2, 2 * pixelM ** 2);
+}
+
+function withoutSlivers(collection, tier) {
+  for (const feature of collection.features) {
+    const geometry = feature.geometry;
+    if (geometry?.type !== 'MultiPolygon') continue;
+    geometry.coordinates = geometry.coordinates.map(
+      ([outer, ...holes]) => [outer, ...holes.filter((ring) => !isSliver(ring, tier))],
+    );
+  }
+  return collection;
+}
+
 let loadedTier = -1;
 let territoryRequest = null;
 
@@ -176,7 +205,7 @@ async function loadTerritory(tier) {
     );
     LEVELS.forEach((level, i) => {
       layers[level].clearLayers();
-      layers[level].addData(collections[i]);
+      layers[level].addData(level === 'grid' ? collections[i] : withoutSlivers(collections[i], tier));
     });
     ground.clearLayers();
     ground.addData(collections[0]);
