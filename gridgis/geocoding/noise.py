@@ -30,7 +30,7 @@ _STANDARD = re.compile(
     r"(?P<street>.+?(?:街道|镇))?"
     r"(?P<community>.+?社区)?"
     r"(?P<road>.+?(?:大街|大道|路|街|巷|胡同|道|弄))"
-    r"(?P<house>\d+)号(?:(?P<building>[0-9A-Z]+)号楼)?(?:(?P<unit>\d+)单元)?(?:(?P<room>\d+)室?)?"
+    r"(?P<house>[0-9]+)号(?:(?P<building>[0-9A-Z]+)号楼)?(?:(?P<unit>[0-9]+)单元)?(?:(?P<room>[0-9]+)室?)?"
 )
 ADMIN = ("province", "city", "district", "street", "community")
 NUMBERS = ("house", "building", "unit", "room")
@@ -122,20 +122,24 @@ def _chinese_numerals(pieces: list[Piece], rng: random.Random) -> list[Piece]:
     chosen = set(rng.sample(numbers, rng.randint(1, len(numbers)))) if numbers else set()
     for role, text in pieces:
         if role in chosen:
-            style = rng.choice(("positional", "digits")) if len(text) > 1 else "positional"
-            text = "两" if text == "2" and role == "unit" and rng.random() < 0.3 else \
-                to_chinese_numeral(int(text), rng, style)
+            text = _in_chinese(role, text, rng)
         out.append((role, text))
     return out
 
 
-_FULL_WIDTH = {ch: chr(ord(ch) + 0xFEE0) for ch in "0123456789-#ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+def _in_chinese(role: str, number: str, rng: random.Random) -> str:
+    if number == "2" and role in ("building", "unit") and rng.random() < 0.3:
+        return "两"  # 两单元, 两号楼: said, if not written, that way
+    style = rng.choice(("positional", "digits")) if len(number) > 1 else "positional"
+    return to_chinese_numeral(int(number), rng, style)
+
+
+_FULL_WIDTH = str.maketrans({ch: chr(ord(ch) + 0xFEE0) for ch in "0123456789-#ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
 
 
 def _full_width(pieces: list[Piece], rng: random.Random) -> list[Piece]:
     """Digits, letters, - and # typed full-width (１２号３栋), as Chinese input methods do."""
-    table = str.maketrans(_FULL_WIDTH)
-    return [(role, text.translate(table)) for role, text in pieces]
+    return [(role, text.translate(_FULL_WIDTH)) for role, text in pieces]
 
 
 def _unit_room(pieces: list[Piece], rng: random.Random) -> list[Piece]:

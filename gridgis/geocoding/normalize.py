@@ -20,6 +20,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from functools import lru_cache
 
 __all__ = [
     "AddressParts", "KnownNames", "chinese_to_arabic", "display", "gazetteer_key", "normalize", "parse",
@@ -86,13 +87,13 @@ def _numeral(m: re.Match) -> str:
     return m.group()
 
 
-_ORDINAL = re.compile(r"第(?=\d)")
+_ORDINAL = re.compile(r"第(?=[0-9])")
 _BUILDING_WORD = re.compile(r"([0-9A-Z])(?:号栋|号幢|号座|栋|幢|座)")
-_COMPOUND = re.compile(r"(?<=\d)号院(?!内|里)")
-_SUB_NUMBER = re.compile(r"(\d+)号之(\d+)")  # 12号之3 → 12之3号
-_UNIT_WORD = re.compile(r"(\d)(?:单元门|门洞|门(?!口|前|外|市))")  # 东北: 2门 = 2单元
-_ROOM_WORD = re.compile(r"(\d)(?:号房间|号房|房间|室|户|房)")
-_ROOM_AFTER_UNIT = re.compile(r"(单元\d+)号(?!楼)")
+_COMPOUND = re.compile(r"(?<=[0-9])号院(?!内|里)")
+_SUB_NUMBER = re.compile(r"([0-9]+)号之([0-9]+)")  # 12号之3 → 12之3号
+_UNIT_WORD = re.compile(r"([0-9])(?:单元门|门洞|门(?!口|前|外|市))")  # 东北: 2门 = 2单元
+_ROOM_WORD = re.compile(r"([0-9])(?:号房间|号房|房间|室|户|房)")
+_ROOM_AFTER_UNIT = re.compile(r"(单元[0-9]+)号(?!楼)")
 _COUNTRY = re.compile(r"^(?:中华人民共和国|中国)")
 
 
@@ -158,8 +159,8 @@ _RANK = {level: i for i, level in enumerate((*ADMIN_LEVELS, "road"))}
 _NAME_AFTER_DIGITS = r"(?:大街|大道|路|街|巷|道|弄|胡同|社区|小区|区|村)"  # 219路, 建设2道街: names
 _NUM_MARK = r"号楼(?![下道前后顶])|号|单元|层|楼(?![下道前后顶])|-"  # 12号楼下: 楼下 is a landmark
 _TOKEN = re.compile(
-    rf"(?P<num>\d++|[A-Z](?=号楼|号|单元|-))(?!{_NAME_AFTER_DIGITS})(?:之(?P<sub>\d+))?(?P<mark>{_NUM_MARK})?"
-    rf"|(?P<name>[^\dA-Z]*+(?:(?:\d++(?={_NAME_AFTER_DIGITS})|[A-Z](?!号楼|号|单元|-))[^\dA-Z]*+)*+)"
+    rf"(?P<num>[0-9]++|[A-Z](?=号楼|号|单元|-))(?!{_NAME_AFTER_DIGITS})(?:之(?P<sub>[0-9]+))?(?P<mark>{_NUM_MARK})?"
+    rf"|(?P<name>[^0-9A-Z]*+(?:(?:[0-9]++(?={_NAME_AFTER_DIGITS})|[A-Z](?!号楼|号|单元|-))[^0-9A-Z]*+)*+)"
 )
 _LANDMARK = re.compile(
     r"斜对面|对面|附近|旁边|边上|周边|周围|一带|门口|楼下|楼前|楼后|后面|后身|前面|东侧|西侧|南侧|北侧"
@@ -188,7 +189,8 @@ _SUFFIX = re.compile(
 _CONNECTORS = ("与", "跟", "及", "交")  # not 和: 和平路
 
 
-def _segments(name: str) -> list[tuple[str | None, str]]:
+@lru_cache(maxsize=8192)  # the same province…road prefixes come again and again
+def _segments(name: str) -> tuple[tuple[str | None, str], ...]:
     """Cut a name piece after each level suffix: [(level, text)]; level None for text with no suffix."""
     out: list[tuple[str | None, str]] = []
     start = 0
@@ -209,7 +211,7 @@ def _segments(name: str) -> list[tuple[str | None, str]]:
         start = m.end()
     if start < len(name):
         out.append((None, name[start:]))
-    return out
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -324,7 +326,7 @@ class KnownNames:
         return None
 
 
-def _refine(segments: list[tuple[str | None, str]], known: KnownNames) -> list[tuple[str | None, str]]:
+def _refine(segments: Iterable[tuple[str | None, str]], known: KnownNames) -> list[tuple[str | None, str]]:
     out: list[tuple[str | None, str]] = []
     for level, text in segments:
         if level == "road":
@@ -354,7 +356,7 @@ _Num = tuple[str, str, str, int]  # value, 之-number, marker ("" for none), run
 
 
 def _clean(value: str) -> str:
-    return (value.lstrip("0") or "0") if value.isdigit() else value
+    return (value.lstrip("0") or "0") if value.isascii() and value.isdigit() else value
 
 
 def _assign(nums: list[_Num], has_road: bool, road_led: bool) -> tuple[list[str | None], str | None]:
@@ -362,6 +364,12 @@ def _assign(nums: list[_Num], has_road: bool, road_led: bool) -> tuple[list[str 
     other numbers take the first free slot after the previous number and before the next anchor.
     road_led: nums[0] opens the number run written right after the road."""
     n = len(nums)
+    if road_led and n <= 2 and not nums[0][1]:  # the usual 12号 / 12号3号楼: no search needed
+        first = nums[0][2]
+        if n == 1 and first == "号":
+            return [_clean(nums[0][0]), None, None, None], None
+        if n == 2 and first == "号" and nums[1][2] == "号楼":
+            return [_clean(nums[0][0]), _clean(nums[1][0]), None, None], None
     slot: list[int | None] = [None] * n
     filled: list[str | None] = [None, None, None, None]
     floor = None
@@ -487,7 +495,7 @@ def parse(text: str, gazetteer_names: KnownNames | None = None) -> AddressParts:
     )
 
 
-def _gazetteer_segments(segments: list[tuple[str | None, str]], known: KnownNames,
+def _gazetteer_segments(segments: Iterable[tuple[str | None, str]], known: KnownNames,
                         have_road: bool) -> list[tuple[str | None, str]]:
     segments = _refine(segments, known)
     if not have_road and segments and segments[-1][0] is None and not any(lv == "road" for lv, _ in segments):

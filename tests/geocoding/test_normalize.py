@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import timeit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gridgis.geocoding.normalize import (
     AddressParts,
@@ -306,3 +309,20 @@ def test_speed():
              "二一九路一二三号两栋二单元三〇一室", "铁东区 胜利路 8号 1号楼 2单元 501", "明达社区建国路12-3-2-301"] * 50
     best = min(timeit.repeat(lambda: [parse(c) for c in cases], number=1, repeat=30))
     assert len(cases) / best > 10_000
+
+
+# --- anything goes in ---------------------------------------------------------------------------------
+
+ADDRESS_ALPHABET = st.sampled_from(list(
+    "辽宁省鞍山市铁东区站前街道明达社区建国路二一九五号楼栋幢座单元室户层门口附近对面与和之第院期段"
+    "零〇一二两三四五六七八九十百千0123456789０１２３４５６７８９AB#-—– ，。、()（）"))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(ADDRESS_ALPHABET, max_size=40) | st.text(max_size=40))
+def test_parse_never_fails(text):
+    for known in (None, KNOWN):
+        parts = parse(text, known)
+        assert isinstance(parts, AddressParts)
+        for number in (parts.house_number, parts.building_number, parts.unit, parts.room):
+            assert number is None or re.fullmatch(r"[0-9A-Z]+(?:-\d+)?", number)
