@@ -15,7 +15,8 @@ if [ ! -x "$PY" ]; then
   python3 -m venv "$VENV" || die "python3 -m venv failed: install python3-venv (Debian) and try again"
 fi
 step "Installing Python dependencies from requirements/dev.txt"
-"$PY" -m pip install -q --disable-pip-version-check --require-hashes -r "$LOCK"
+# (this machine's pip.conf may name local wheel folders that do not exist: those warnings are noise)
+"$PY" -m pip install -q --disable-pip-version-check --require-hashes -r "$LOCK" 2> >(grep -v "is ignored: it is neither" >&2)
 
 rm -f "$VENV"/.installed-*
 touch "$stamp"
