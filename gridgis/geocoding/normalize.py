@@ -76,12 +76,15 @@ def _separator(m: re.Match) -> str:
 
 _CN_RUN = re.compile(f"[{_CN}]+")
 _CN_BEFORE = frozenset("号楼元门层-之栋幢座")  # after 号/单元/-…: 号三, 单元三〇一
+_NUMBERED_NAME = ("号路", "号街", "号巷", "号大街", "号大道")
 _CN_AFTER = ("号", "栋", "幢", "座", "单元", "室", "户", "层", "楼", "门", "-", "之")
 
 
 def _numeral(m: re.Match) -> str:
     """Numerals in number position only: next to a number marker or at the end of the text."""
     s, i, j = m.string, m.start(), m.end()
+    if s.startswith(_NUMBERED_NAME, j):
+        return m.group()  # 三号路 is a name
     if (i and s[i - 1] in _CN_BEFORE) or j == len(s) or (s.startswith(_CN_AFTER, j) and not s.startswith("门口", j)):
         return chinese_to_arabic(m.group())
     return m.group()
@@ -156,7 +159,8 @@ _RANK = {level: i for i, level in enumerate((*ADMIN_LEVELS, "road"))}
 # ---------------------------------------------------------------------------------------------------
 # tokens: name pieces and number tokens
 
-_NAME_AFTER_DIGITS = r"(?:大街|大道|路|街|巷|道|弄|胡同|社区|小区|区|村)"  # 219路, 建设2道街: names
+# 219路, 建设2道街, 3号路: digits that are part of a name
+_NAME_AFTER_DIGITS = r"(?:大街|大道|路|街|巷|道|弄|胡同|社区|小区|区|村|号(?:大街|大道|路|街|巷))"
 _NUM_MARK = r"号楼(?![下道前后顶])|号|单元|层|楼(?![下道前后顶])|-"  # 12号楼下: 楼下 is a landmark
 _TOKEN = re.compile(
     rf"(?P<num>[0-9]++|[A-Z](?=号楼|号|单元|-))(?!{_NAME_AFTER_DIGITS})(?:之(?P<sub>[0-9]+))?(?P<mark>{_NUM_MARK})?"
@@ -411,8 +415,8 @@ def _assign(nums: list[_Num], has_road: bool, road_led: bool) -> tuple[list[str 
                 break
         else:
             continue  # more numbers than levels: dropped
-        if k == _UNIT and not mark and len(value) >= 3 and filled[_ROOM] is None and limit > _ROOM:
-            k = _ROOM  # 3号楼301: three digits are a room, not a unit
+        if k in (_BUILDING, _UNIT) and not mark and len(value) >= 3 and filled[_ROOM] is None and limit > _ROOM:
+            k = _ROOM  # 3号楼301, 12号302: three bare digits are a room, not a unit or building
         value = _clean(value)
         if k == _HOUSE:
             if sub:
@@ -429,6 +433,7 @@ def _assign(nums: list[_Num], has_road: bool, road_led: bool) -> tuple[list[str 
 # parse
 
 _ROAD_MOUTHS = frozenset(("路口", "街口", "巷口", "道口"))
+_CONTACT = ("电话", "分机", "手机", "联系方式", "TEL")
 
 
 def _drop_landmark(m: re.Match) -> str:
@@ -448,9 +453,10 @@ def parse(text: str, gazetteer_names: KnownNames | None = None) -> AddressParts:
     main_road: str | None = None  # that road, else the first one named
     hint: str | None = None
     prev_level: str | None = None  # level of the last name segment: what a number run follows
+    contact = False  # after 电话/分机: the numbers are a phone's
     for num, sub, mark, name in _TOKEN.findall(normalize(text)):
         if num:
-            if len(num) > 6:
+            if len(num) > 6 or contact:
                 continue  # a phone or ID number, not part of an address
             if run is None:
                 if prev_level == "road" and road_run < 0:
@@ -462,6 +468,7 @@ def parse(text: str, gazetteer_names: KnownNames | None = None) -> AddressParts:
         if not name:
             continue  # the empty match findall makes at the end
         run = None
+        contact = name.endswith(_CONTACT)
         if _LANDMARK.search(name):
             word = _LANDMARK.findall(name)[-1]
             hint = "路口" if word in _ROAD_MOUTHS else word

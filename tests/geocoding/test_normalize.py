@@ -221,6 +221,10 @@ def test_landmarks(text, hint, poi):
     ("湖南街道湖南街8号", {"street": "湖南街道", "road": "湖南街", "house_number": "8"}),
     ("公园大道8号", {"road": "公园大道", "house_number": "8", "poi": None}),
     ("建国路12号 电话13812345678", {"house_number": "12", "building_number": None}),  # phones are no numbers
+    ("建国路12号 分机8801", {"house_number": "12", "building_number": None}),
+    ("建国路12号302", {"house_number": "12", "building_number": None, "room": "302"}),
+    ("三号路5号", {"road": "三号路", "house_number": "5"}),
+    ("3号路5号2栋", {"road": "3号路", "house_number": "5", "building_number": "2"}),
     ("建国路一二三", {"road": "建国路", "house_number": "123"}),
     ("12号3号楼", {"road": None, "house_number": "12", "building_number": "3"}),
     ("明达社区12号楼", {"house_number": None, "building_number": "12"}),
@@ -257,7 +261,7 @@ def test_floors():
 def test_nothing_to_parse():
     assert parse("") == AddressParts()
     assert parse("   ，。") == AddressParts()
-    assert parse("12345").building_number == "12345"
+    assert parse("12345").house_number is None  # a bare number: no road, so no house
 
 
 # --- keys and display ---------------------------------------------------------------------------------
