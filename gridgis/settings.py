@@ -153,6 +153,12 @@ STATICFILES_DIRS = [
     ("vendor/ol", BASE_DIR / "node_modules" / "ol"),
 ]
 WHITENOISE_USE_FINDERS = True
+
+# Photos of cases (re-encoded without EXIF); served by Django only in local development.
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(os.environ.get("GRIDGIS_MEDIA_ROOT", "") or BASE_DIR / "var" / "media")
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 WHITENOISE_AUTOREFRESH = DEBUG
 
 LOGIN_URL = "login"
@@ -172,6 +178,8 @@ GRIDGIS = {
     "TIANDITU_KEY": os.environ.get("GRIDGIS_TIANDITU_KEY", ""),
     # Coverage problems smaller than this are noise from digitising, not real gaps/overlaps.
     "COVERAGE_TOLERANCE_M2": float(os.environ.get("GRIDGIS_COVERAGE_TOLERANCE_M2", "1.0")),
+    # A report outside every grid goes to the nearest grid within this distance, else to the unassigned queue.
+    "ASSIGN_MAX_DISTANCE_M": float(os.environ.get("GRIDGIS_ASSIGN_MAX_DISTANCE_M", "50")),
 }
 
 # Debian 12 ships GDAL 3.6; the warning is about spatial references from untrusted input, which gridgis
