@@ -86,6 +86,9 @@ INSTALLED_APPS = [
     "rest_framework_gis",
     "gridgis.territory",
     "gridgis.workforce",
+    "gridgis.geocoding",
+    "gridgis.cases",
+    "gridgis.intake",
     "map_ui",
 ]
 

@@ -1,0 +1,161 @@
+"""Writes on cases. case_create is the one path every channel (API, Open311, hotline import) goes through."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.contrib.gis.geos import Point
+from django.core.files.base import ContentFile
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from geodata.china_coords import to_wgs84
+from gridgis.intake.photos import ProcessedPhoto
+
+from .assignment import assignee_for, district_covering, place
+from .duplicates import possible_duplicate_of
+from .models import Case, CasePhoto, Category
+from .worktime import add_working_hours
+
+
+@dataclass(frozen=True)
+class IntakeReport:
+    """A validated report from any channel; coordinates as received, in `crs`."""
+
+    description: str
+    channel: str
+    category: Category | None = None
+    lon: float | None = None
+    lat: float | None = None
+    crs: str = Case.Crs.WGS84
+    address: str = ""
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    photos: tuple[ProcessedPhoto, ...] = ()
+    received_at: dt.datetime | None = None
+
+
+@dataclass
+class Located:
+    point: Point | None = None
+    method: str = Case.GeocodeMethod.NONE
+    confidence: float | None = None
+    building_code: str = ""
+    candidates: list[dict] = field(default_factory=list)
+
+
+def _locate(report: IntakeReport) -> Located:
+    if report.lon is not None and report.lat is not None:
+        lon, lat = to_wgs84(report.lon, report.lat, report.crs)
+        return Located(Point(lon, lat, srid=4326), Case.GeocodeMethod.POINT, 1.0)
+    for photo in report.photos:
+        if photo.gps is not None:  # phone cameras write GPS in WGS84
+            return Located(Point(*photo.gps, srid=4326), Case.GeocodeMethod.PHOTO_EXIF, 1.0)
+    if report.address:
+        from gridgis.geocoding.gazetteer import geocode  # TODO: top-level import once the gazetteer lands
+
+        result = geocode(report.address)
+        return Located(
+            result.point,
+            result.method if result.located else Case.GeocodeMethod.NONE,
+            result.confidence,
+            result.building_code,
+            [c.as_dict() for c in result.candidates],
+        )
+    return Located()
+
+
+def _next_number(received_at: dt.datetime) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('cases_case_number_seq')")
+        (sequence,) = cursor.fetchone()
+    return f"{timezone.localtime(received_at):%Y%m%d}{sequence:07d}"
+
+
+def _territory_code(case: Case, jurisdiction: str) -> str:
+    """The code the case is filed under for scope: its grid, else the district around its point, else the
+    jurisdiction of whoever took the report in (so the right command centre sees the unplaced case)."""
+    if case.grid is not None:
+        return case.grid.code
+    if case.location is not None:
+        district = district_covering(case.location)
+        if district is not None:
+            return district.code
+    return jurisdiction
+
+
+def _deadline(case: Case) -> dt.datetime | None:
+    if case.category is None:
+        return None
+    return add_working_hours(case.received_at, case.category.deadline_hours)
+
+
+@transaction.atomic
+def case_create(*, report: IntakeReport, by=None, jurisdiction: str = "") -> Case:
+    """Locates, places and assigns a report and files it as a new case (one transaction)."""
+    located = _locate(report)
+    placement = place(located.point)
+    assignee = assignee_for(placement.grid)
+    grid = placement.grid
+    case = Case(
+        description=report.description,
+        category=report.category,
+        channel=report.channel,
+        location=located.point,
+        raw_lon=report.lon,
+        raw_lat=report.lat,
+        raw_crs=report.crs,
+        address=report.address,
+        reporter_name=report.reporter_name,
+        reporter_phone=report.reporter_phone,
+        grid=grid,
+        community=grid.community if grid else None,
+        street=grid.community.street if grid else None,
+        assignee=assignee.worker,
+        assignee_staff=assignee.staff,
+        geocode_method=located.method,
+        geocode_confidence=located.confidence,
+        geocode_candidates=located.candidates,
+        needs_location=located.point is None,
+        assignment_rule=placement.rule,
+        assignment_distance_m=placement.distance_m,
+        created_by=by if by is not None and by.is_authenticated else None,
+        received_at=report.received_at or timezone.now(),
+    )
+    if located.building_code:
+        case.geocode_building_id = _building_id(located.building_code)
+    case.territory_code = _territory_code(case, jurisdiction)
+    case.warnings = _warnings(case)
+    case.deadline = _deadline(case)
+    case.number = _next_number(case.received_at)
+    case.duplicate_of = possible_duplicate_of(case)
+    case.save()
+    for photo in report.photos:
+        _attach_photo(case, photo)
+    return case
+
+
+def _building_id(code: str) -> int | None:
+    from gridgis.territory.models import Building
+
+    return Building.objects.filter(code=code).values_list("id", flat=True).first()
+
+
+def _warnings(case: Case) -> list[str]:
+    if case.location is not None and case.grid is None and not case.territory_code:
+        return [_("位置不在任何辖区内，案件已进入待分派队列")]
+    if case.location is not None and case.grid is None:
+        return [_("位置不在任何网格内，案件已进入待分派队列")]
+    if case.location is None:
+        return [_("地址未能准确定位，请指挥中心确认位置")]
+    return []
+
+
+def _attach_photo(case: Case, photo: ProcessedPhoto) -> CasePhoto:
+    stored = CasePhoto(case=case, width=photo.width, height=photo.height)
+    stored.image.save(f"photo.{photo.extension}", ContentFile(photo.content), save=False)
+    stored.thumbnail.save(f"thumb.{photo.thumbnail_extension}", ContentFile(photo.thumbnail), save=False)
+    stored.save()
+    return stored

@@ -1,0 +1,61 @@
+"""POST /api/v1/cases/ and GET /api/v1/cases/{id}/: thin views over the intake service and case selectors."""
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from gridgis.cases.models import Category
+from gridgis.cases.selectors import case_detail
+
+from .serializers import CaseReportSerializer, CaseSerializer, CategorySerializer
+from .services import IdempotencyConflict, report_intake
+
+MAX_IDEMPOTENCY_KEY = 200
+
+
+class CaseListCreate(APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def post(self, request):
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > MAX_IDEMPOTENCY_KEY:
+            return Response({"Idempotency-Key": [_("最多 200 个字符")]}, status=400)
+        report = CaseReportSerializer(data=_report_data(request))
+        report.is_valid(raise_exception=True)
+        try:
+            intake = report_intake(report=report.to_report(), by=request.user, idempotency_key=key,
+                                   fingerprint=report.fingerprint() if key else "")
+        except IdempotencyConflict:
+            return Response({"Idempotency-Key": [_("此键已用于另一份不同的上报")]},
+                            status=status.HTTP_409_CONFLICT)
+        case = case_detail(request.user, intake.case.pk)
+        body = CaseSerializer(case, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED if intake.created else status.HTTP_200_OK)
+
+
+class CaseDetail(APIView):
+    def get(self, request, pk: int):
+        case = case_detail(request.user, pk)
+        if case is None:
+            raise Http404
+        return Response(CaseSerializer(case, context={"request": request}).data)
+
+
+class CategoryList(APIView):
+    """The categories a report may name (GB/T 30428.2), with their default deadline and handling tier."""
+
+    def get(self, request):
+        categories = Category.objects.filter(active=True).order_by("code")
+        return Response(CategorySerializer(categories, many=True).data)
+
+
+def _report_data(request):
+    """JSON as it is; a multipart form as a plain dict with the photo files as a list."""
+    if not hasattr(request.data, "getlist"):
+        return request.data
+    data = {key: request.data.get(key) for key in request.data if key != "photos"}
+    data["photos"] = request.FILES.getlist("photos")
+    return data

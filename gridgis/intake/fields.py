@@ -1,0 +1,51 @@
+"""Input fields for reports: a GeoJSON point, checked the way a hotline operator's mistakes happen."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+
+class GeoJSONPointField(serializers.Field):
+    """A GeoJSON Point `{"type": "Point", "coordinates": [lon, lat]}` (or its JSON text in a multipart
+    form) → (lon, lat) floats. Ranges are checked here; the CRS conversion happens later."""
+
+    default_error_messages = {
+        "malformed": _("必须是 GeoJSON 点：type 为 Point，coordinates 为 [经度, 纬度]"),
+        "not_finite": _("坐标必须是有限数值（不能是 NaN 或 Infinity）"),
+        "swapped": _("纬度 {lat} 超出范围；经纬度似乎写反了：GeoJSON 的顺序是 [经度, 纬度]"),
+        "lat_range": _("纬度 {lat} 超出范围（−90…90）"),
+        "lon_range": _("经度 {lon} 超出范围（−180…180）"),
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                data = json.loads(data, parse_constant=self._reject_constant)
+            except ValueError:
+                self.fail("malformed")
+        if not isinstance(data, dict) or data.get("type") != "Point":
+            self.fail("malformed")
+        coordinates = data.get("coordinates")
+        if not isinstance(coordinates, list | tuple) or len(coordinates) not in (2, 3):
+            self.fail("malformed")
+        if not all(isinstance(c, int | float) and not isinstance(c, bool) for c in coordinates):
+            self.fail("malformed")
+        lon, lat = float(coordinates[0]), float(coordinates[1])
+        if not (math.isfinite(lon) and math.isfinite(lat)):
+            self.fail("not_finite")
+        if not -90 <= lat <= 90:
+            self.fail("swapped" if -90 <= lon <= 90 and -180 <= lat <= 180 else "lat_range", lat=lat)
+        if not -180 <= lon <= 180:
+            self.fail("lon_range", lon=lon)
+        return lon, lat
+
+    def to_representation(self, value):
+        return {"type": "Point", "coordinates": [value.x, value.y]}
+
+    @staticmethod
+    def _reject_constant(name):
+        raise ValueError(name)

@@ -1,0 +1,165 @@
+"""The native API's case shape (shared/docs/interchange.md §2): what a report may carry and what comes back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from gridgis.cases.models import Case, Category
+from gridgis.cases.selectors import mask_name, mask_phone, may_see_reporter
+from gridgis.cases.services import IntakeReport
+
+from .fields import GeoJSONPointField
+from .photos import PhotoError, process_photo
+
+MAX_PHOTOS = 9
+PHONE_CHARS = set("0123456789+- ")
+
+
+class CaseReportSerializer(serializers.Serializer):
+    description = serializers.CharField(max_length=4000, trim_whitespace=True)
+    category = serializers.SlugRelatedField(
+        slug_field="code", queryset=Category.objects.filter(active=True), required=False, allow_null=True,
+        error_messages={"does_not_exist": _("未知的类别 {value}：见 GET /api/v1/categories/")},
+    )
+    location = GeoJSONPointField(required=False, allow_null=True)
+    crs = serializers.ChoiceField(
+        choices=Case.Crs.values, default=Case.Crs.WGS84,
+        error_messages={"invalid_choice": _("未知的坐标系 {input}：可选 wgs84、gcj02、bd09、cgcs2000")},
+    )
+    address = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    channel = serializers.ChoiceField(choices=Case.Channel.values, default=Case.Channel.OTHER)
+    reporter_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    reporter_phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    photos = serializers.ListField(child=serializers.FileField(), required=False, max_length=MAX_PHOTOS,
+                                   default=list)
+
+    def validate_reporter_phone(self, value: str) -> str:
+        if value and not set(value) <= PHONE_CHARS:
+            raise serializers.ValidationError(_("电话号码只能包含数字、+、- 和空格"))
+        return value
+
+    def validate_photos(self, files) -> list:
+        processed = []
+        for n, upload in enumerate(files, start=1):
+            try:
+                processed.append(process_photo(upload, filename=upload.name))
+            except PhotoError as exc:
+                raise serializers.ValidationError(
+                    _("第 %(n)d 张照片（%(name)s）：%(reason)s") % {"n": n, "name": upload.name, "reason": exc.reason}
+                ) from exc
+        return processed
+
+    def validate(self, attrs):
+        has_gps_photo = any(p.gps for p in attrs.get("photos", []))
+        if attrs.get("location") is None and not attrs.get("address") and not has_gps_photo:
+            raise serializers.ValidationError({"location": _("请提供位置或地址（或带 GPS 信息的照片）")})
+        return attrs
+
+    def to_report(self) -> IntakeReport:
+        data = self.validated_data
+        lon, lat = data["location"] if data.get("location") else (None, None)
+        return IntakeReport(
+            description=data["description"], channel=data["channel"], category=data.get("category"),
+            lon=lon, lat=lat, crs=data["crs"], address=data["address"],
+            reporter_name=data["reporter_name"], reporter_phone=data["reporter_phone"],
+            photos=tuple(data["photos"]),
+        )
+
+    def fingerprint(self) -> str:
+        """A digest of what was asked, so a reused Idempotency-Key with a different body is caught."""
+        data = {k: v for k, v in self.initial_data.items() if k != "photos"}
+        photos = [hashlib.sha256(p.content).hexdigest() for p in self.validated_data["photos"]]
+        canonical = json.dumps([sorted((k, str(v)) for k, v in data.items()), photos], ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["code", "kind", "major_code", "major_name", "name", "description", "deadline_hours", "tier"]
+
+
+def _code_name(obj):
+    return {"code": obj.code, "name": obj.name} if obj is not None else None
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    """A case as the API returns it; the reporter's contact is masked for roles that don't call back."""
+
+    location = serializers.SerializerMethodField()
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    grid = serializers.SerializerMethodField()
+    community = serializers.SerializerMethodField()
+    street = serializers.SerializerMethodField()
+    assignee = serializers.SerializerMethodField()
+    geocode = serializers.SerializerMethodField()
+    assignment = serializers.SerializerMethodField()
+    duplicate_of = serializers.SerializerMethodField()
+    photos = serializers.SerializerMethodField()
+    reporter_name = serializers.SerializerMethodField()
+    reporter_phone = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id", "number", "status", "description", "category", "channel", "address", "location",
+            "grid", "community", "street", "assignee", "geocode", "assignment", "deadline",
+            "needs_location", "warnings", "duplicate_of", "photos", "reporter_name", "reporter_phone",
+            "received_at",
+        ]
+
+    def get_location(self, case):
+        return {"type": "Point", "coordinates": [case.location.x, case.location.y]} if case.location else None
+
+    def get_grid(self, case):
+        return _code_name(case.grid)
+
+    def get_community(self, case):
+        return _code_name(case.community)
+
+    def get_street(self, case):
+        return _code_name(case.street)
+
+    def get_assignee(self, case):
+        if case.assignee is not None:
+            return {"id": case.assignee.pk, "name": case.assignee.name, "kind": "grid_worker"}
+        if case.assignee_staff is not None:
+            staff = case.assignee_staff
+            return {"id": staff.pk, "name": staff.get_full_name() or staff.username, "kind": "community_staff"}
+        return None
+
+    def get_geocode(self, case):
+        building = case.geocode_building
+        return {
+            "method": case.geocode_method,
+            "confidence": case.geocode_confidence,
+            "building_code": building.code if building else None,
+            "candidates": case.geocode_candidates,
+        }
+
+    def get_assignment(self, case):
+        return {"rule": case.assignment_rule, "distance_m": case.assignment_distance_m}
+
+    def get_duplicate_of(self, case):
+        dup = case.duplicate_of
+        return {"id": dup.pk, "number": dup.number} if dup else None
+
+    def get_photos(self, case):
+        request = self.context.get("request")
+        absolute = request.build_absolute_uri if request else (lambda url: url)
+        return [{"url": absolute(p.image.url), "thumbnail": absolute(p.thumbnail.url),
+                 "width": p.width, "height": p.height} for p in case.photos.all()]
+
+    def _reveal(self, case) -> bool:
+        request = self.context.get("request")
+        return may_see_reporter(request.user if request else None, case)
+
+    def get_reporter_name(self, case):
+        return case.reporter_name if self._reveal(case) else mask_name(case.reporter_name)
+
+    def get_reporter_phone(self, case):
+        return case.reporter_phone if self._reveal(case) else mask_phone(case.reporter_phone)

@@ -1,0 +1,56 @@
+"""Taking a report in from any channel, exactly once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from gridgis.cases.models import Case
+from gridgis.cases.services import IntakeReport, case_create
+
+from .models import ApiKey, IdempotencyRecord, caller_of
+
+
+class IdempotencyConflict(Exception):
+    """The key was used before for a different request."""
+
+
+@dataclass(frozen=True)
+class Intake:
+    case: Case
+    created: bool
+
+
+def _jurisdiction(user, api_key: ApiKey | None) -> str:
+    """Where an unplaced report is filed: the key's territory, or the district of the caller's scope."""
+    if api_key is not None:
+        return api_key.jurisdiction
+    from gridgis.workforce.selectors import scope_prefixes
+
+    prefixes = [p for p in scope_prefixes(user) if p]
+    return prefixes[0][:6] if prefixes else ""
+
+
+@transaction.atomic
+def report_intake(*, report: IntakeReport, by=None, api_key: ApiKey | None = None,
+                  idempotency_key: str = "", fingerprint: str = "") -> Intake:
+    """Files `report` as a case. With an idempotency key, the key is claimed first: a concurrent retry
+    waits on the unique index until this transaction ends, then finds the case made here."""
+    record = None
+    if idempotency_key:
+        caller = caller_of(user=by, api_key=api_key)
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(caller=caller, key=idempotency_key,
+                                                          fingerprint=fingerprint)
+        except IntegrityError:
+            earlier = IdempotencyRecord.objects.select_related("case").get(caller=caller, key=idempotency_key)
+            if earlier.fingerprint != fingerprint:
+                raise IdempotencyConflict(idempotency_key) from None
+            return Intake(earlier.case, created=False)
+    case = case_create(report=report, by=by, jurisdiction=_jurisdiction(by, api_key))
+    if record is not None:
+        record.case = case
+        record.save(update_fields=["case"])
+    return Intake(case, created=True)
