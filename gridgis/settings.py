@@ -128,7 +128,8 @@ _local_cluster = f"postgis://gridgis@127.0.0.1:{env_int('GRIDGIS_PG_PORT', 54329
 _db_url = os.environ.get("DATABASE_URL", "") or _local_cluster
 if not _db_url.startswith(("postgis://", "postgres://", "postgresql://")):
     raise ImproperlyConfigured(f"DATABASE_URL must be a PostGIS URL (postgis://...), not {_db_url!r}")
-DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=60)}
+# Persistent connections only when asked for: under ASGI and in threaded test servers they outlive requests.
+DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=env_int("GRIDGIS_DB_CONN_MAX_AGE", 0))}
 # Whatever the scheme says, gridgis needs the PostGIS backend.
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 # Parallel test runs (several checkouts, helpers) each need their own test database.
