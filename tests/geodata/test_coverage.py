@@ -2,6 +2,7 @@
 
 Shapes are drawn in metres in CGCS2000 / Gauss-Krüger CM 123°E (EPSG:4550), the survey's own CRS, and
 handed to the check in WGS84 — so the areas it finds in its own projection are checked against another.
+The tilings digitised in WGS84 itself, edges divided by different vertices, are drawn in degrees.
 """
 
 import itertools
@@ -13,7 +14,7 @@ import pytest
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pyproj import Transformer
+from pyproj import Geod, Transformer
 from shapely import box
 
 from geodata.coverage import CoverageReport, check_coverage
@@ -24,11 +25,16 @@ OTHER = "210302001002"
 G1, G2, G3 = (f"{COMMUNITY}{n:03d}" for n in (1, 2, 3))
 LEAFLET = Path(__file__).resolve().parents[2] / "node_modules" / "leaflet" / "dist"
 X0, Y0 = Transformer.from_crs(4326, 4550, always_xy=True).transform(123.0, 41.1)
+DENSIFY_M = 5.0
 
 
 def local(geom):
-    """A shape drawn in metres from the origin near Anshan, as EPSG:4550 coordinates."""
-    return shapely.affinity.translate(geom, X0, Y0)
+    """A shape drawn in metres from the origin near Anshan, as EPSG:4550 coordinates. Densified: a
+    straight edge in metres is a curve in degrees, and the check overlays in degrees — undivided, a
+    400 m edge would hand it a chord bowing 3 mm off the grids' edges (0.3 m² slivers). Not an invalid
+    shape: segmentize would repair it."""
+    geom = shapely.affinity.translate(geom, X0, Y0)
+    return shapely.segmentize(geom, DENSIFY_M) if geom.is_valid else geom
 
 
 def frame(rows: list[dict]) -> gpd.GeoDataFrame:
@@ -209,6 +215,72 @@ def test_any_strip_tiling_is_clean_and_losing_a_strip_leaves_a_gap_of_its_size(x
     report = check_coverage(communities(), frame(rows[:lost] + rows[lost + 1:]))
     assert sum(p.area_m2 for p in report.problems if p.kind == "gap") == pytest.approx(
         strips[lost].area, rel=0.01, abs=1.0)  # a strip below the tolerance leaves no gap
+
+
+# --- tilings digitised in WGS84, shared edges divided by different vertices --------------------------
+# A community ~840 m × 780 m with a slanted roof, cut into four grids along lon 123.005 and lat 41.103.
+# Its south edge is digitised corner to corner, the grids put a vertex on it: projected vertex by
+# vertex, the straight lon/lat edge becomes a chord and the grids' corner pokes 3.3 m² outside it.
+
+ROOF = [(123.0, 41.1), (123.01, 41.1), (123.01, 41.106), (123.005, 41.107), (123.0, 41.106)]
+G4 = f"{COMMUNITY}004"
+TILES = {
+    G1: [(123.0, 41.1), (123.005, 41.1), (123.005, 41.103), (123.0, 41.103)],
+    G2: [(123.005, 41.1), (123.01, 41.1), (123.01, 41.103), (123.005, 41.103)],
+    G3: [(123.0, 41.103), (123.005, 41.103), (123.005, 41.107), (123.0, 41.106)],
+    G4: [(123.005, 41.103), (123.01, 41.103), (123.01, 41.106), (123.005, 41.107)],
+}
+# Into how many parts each edge is cut, edge by edge: neighbours differ on every shared edge.
+ROOF_PARTS = (1, 2, 3, 1, 1)
+TILE_PARTS = {G1: (2, 1, 3, 1), G2: (3, 2, 2, 1), G3: (1, 2, 2, 2), G4: (2, 1, 4, 2)}
+
+
+def divided(corners: list[tuple[float, float]], parts: tuple[int, ...]) -> shapely.Polygon:
+    """The polygon with its edges cut into `parts` by vertices on them, interpolated in degrees."""
+    ring = corners + corners[:1]
+    return shapely.Polygon([
+        (x0 + (x1 - x0) * k / n, y0 + (y1 - y0) * k / n)
+        for ((x0, y0), (x1, y1)), n in zip(itertools.pairwise(ring), parts, strict=True) for k in range(n)
+    ])
+
+
+def wgs84_tiling(drop: str = "") -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    community = gpd.GeoDataFrame({"code": [COMMUNITY]}, geometry=[divided(ROOF, ROOF_PARTS)], crs=4326)
+    rows = [{"code": code, "community_code": COMMUNITY, "geometry": divided(corners, TILE_PARTS[code])}
+            for code, corners in TILES.items() if code != drop]
+    return community, gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+
+
+def as_geojson_stores_it(frame_: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
+    """The frame written to GeoJSON as interchange files are (7 decimals, ~1 cm) and read back."""
+    frame_.to_file(path, driver="GeoJSON", RFC7946="YES", COORDINATE_PRECISION=7)
+    return gpd.read_file(path)
+
+
+# Even at 0.01 m²: measuring pieces projected vertex by vertex, a hair along the slanted roof (two
+# sides on one lon/lat line, split at different vertices) would measure 0.7 m².
+@pytest.mark.parametrize("tolerance_m2", [1.0, 0.01])
+def test_a_tiling_with_shared_edges_divided_differently_is_clean(tolerance_m2):
+    report = check_coverage(*wgs84_tiling(), tolerance_m2=tolerance_m2)
+    assert report.ok, report.lines()
+
+
+def test_it_stays_clean_with_coordinates_rounded_as_geojson_stores_them(tmp_path):
+    community, tiles = wgs84_tiling()
+    community = as_geojson_stores_it(community, tmp_path / "communities.geojson")
+    tiles = as_geojson_stores_it(tiles, tmp_path / "grids.geojson")
+    assert tuple(shapely.get_coordinates(community.geometry)[4]) == (123.0083333, 41.1063333)  # a third
+    # of the roof, rounded off its line by millimetres: slivers of up to 0.5 m², below the tolerance
+    report = check_coverage(community, tiles)
+    assert report.ok, report.lines()
+
+
+def test_a_missing_grid_of_such_a_tiling_is_a_gap_of_its_area_on_the_ellipsoid():
+    gap = only(check_coverage(*wgs84_tiling(drop=G3)), "gap")
+    assert gap.codes == (G1, G2, G4)
+    area, _ = Geod(ellps="WGS84").geometry_area_perimeter(divided(TILES[G3], (50,) * 4))
+    assert gap.area_m2 == pytest.approx(abs(area), rel=1e-4)
+    assert shapely.hausdorff_distance(gap.geometry, shapely.Polygon(TILES[G3])) < 1e-12  # in WGS84, as drawn
 
 
 @pytest.mark.skipif(not LEAFLET.exists(), reason="Leaflet is installed by npm (make run)")
