@@ -11,40 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from gridgis.territory.models import Building, Community, Grid, Street
 from gridgis.workforce.models import Department, GridWorker
 
-
-class Category(models.Model):
-    """A case category per GB/T 30428.2: components (部件) and events (事件), major and minor classes."""
-
-    class Kind(models.TextChoices):
-        COMPONENT = "component", _("部件")
-        EVENT = "event", _("事件")
-
-    class Tier(models.TextChoices):
-        GRID = "grid", _("网格")
-        COMMUNITY = "community", _("社区")
-        STREET = "street", _("街道")
-        DEPARTMENT = "department", _("区职能部门")
-
-    code = models.CharField(_("类别编码"), max_length=16, unique=True)
-    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
-    major_code = models.CharField(_("大类编码"), max_length=8)
-    major_name = models.CharField(_("大类"), max_length=50)
-    name = models.CharField(_("小类"), max_length=50)
-    description = models.CharField(_("说明"), max_length=200, blank=True)
-    deadline_hours = models.PositiveIntegerField(_("处置时限(工作小时)"), default=40)
-    tier = models.CharField(_("处置层级"), max_length=12, choices=Tier.choices, default=Tier.GRID)
-    # Departments belong to a district; a category names the kind (the code suffix, e.g. "CGJ" for
-    # 210302-CGJ 城市管理局) and dispatch finds that department in the case's district.
-    department_kind = models.CharField(_("默认部门类别"), max_length=16, blank=True)
-    active = models.BooleanField(_("启用"), default=True)
-
-    class Meta:
-        ordering = ["code"]
-        verbose_name = _("案件类别")
-        verbose_name_plural = _("案件类别")
-
-    def __str__(self) -> str:
-        return f"{self.major_name}/{self.name}"
+from .category import Category
 
 
 class Case(models.Model):
@@ -134,7 +101,38 @@ class Case(models.Model):
 
     duplicate_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
                                      related_name="possible_duplicates", verbose_name=_("疑似重复"))
+    class Priority(models.TextChoices):
+        NORMAL = "normal", _("一般")
+        URGENT = "urgent", _("紧急")
+
+    class Satisfaction(models.TextChoices):
+        SATISFIED = "satisfied", _("满意")
+        BASIC = "basic", _("基本满意")
+        UNSATISFIED = "unsatisfied", _("不满意")
+
+    priority = models.CharField(_("紧急程度"), max_length=8, choices=Priority.choices,
+                                default=Priority.NORMAL, db_default=Priority.NORMAL)
+    # The tier that answers for the case now: grid → community → street → department (分级响应).
+    tier = models.CharField(_("处置层级"), max_length=12, choices=Category.Tier.choices,
+                            default=Category.Tier.GRID, db_default=Category.Tier.GRID)
+    handler = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+", verbose_name=_("签收人"))
     deadline = models.DateTimeField(_("处置时限"), null=True, blank=True)
+    # While an extension request waits for approval the clock stops; the pause is added back on decision.
+    deadline_paused_at = models.DateTimeField(_("时限暂停于"), null=True, blank=True)
+    overdue = models.BooleanField(_("已超期"), default=False, db_default=False)
+    supervised = models.BooleanField(_("督办"), default=False, db_default=False)
+    supervision_note = models.CharField(_("督办意见"), max_length=500, blank=True, default="", db_default="")
+    reopen_count = models.PositiveIntegerField(_("返工次数"), default=0, db_default=0)
+    satisfaction = models.CharField(_("满意度"), max_length=12, choices=Satisfaction.choices, blank=True,
+                                    default="", db_default="")
+    registered_at = models.DateTimeField(_("立案时间"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("派遣时间"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    handled_at = models.DateTimeField(_("反馈时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True, db_index=True)
+    closed_on_time = models.BooleanField(_("按期结案"), null=True, blank=True)
+    rated_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
     created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+", verbose_name=_("录入人"))
     received_at = models.DateTimeField(_("受理时间"), default=timezone.now, db_index=True)
@@ -163,9 +161,12 @@ def photo_path(photo: "CasePhoto", filename: str) -> str:
 
 
 class CasePhoto(models.Model):
-    """A photo of a case, stored re-encoded without its EXIF metadata, with a thumbnail."""
+    """A photo of a case, stored re-encoded without its EXIF metadata, with a thumbnail. Photos sent with a
+    step of the workflow (e.g. the worker's "after" photo) point at that timeline entry."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="photos")
+    event = models.ForeignKey("cases.CaseEvent", on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="photos")
     image = models.ImageField(_("照片"), upload_to=photo_path)
     thumbnail = models.ImageField(_("缩略图"), upload_to=photo_path)
     width = models.PositiveIntegerField()
