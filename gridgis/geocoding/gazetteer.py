@@ -1,0 +1,90 @@
+"""Geocoding hotline addresses against the building gazetteer (territory_building).
+
+    geocode("站前明达社区建国路１２号３栋附近")  → GeocodeResult(method="building", confidence=0.95, point=…,
+                                                             building_code="210302001002001-0007")
+    geocode_many([...])                         → the same for each address, a few queries per batch
+
+Pipeline: normalize.parse → recall (PostgreSQL: index scans on number and road keys, many addresses per
+query) → scoring.decide (rapidfuzz; numbers must agree, names are evidence, ambiguity costs) → points
+(ST_PointOnSurface of the building; for a road-level hit, the compound's point nearest its centroid).
+At or above settings.GRIDGIS["GEOCODE_MIN_CONFIDENCE"] (0.8) the address is located; below, the result
+carries no point, only the best candidates, for a person to choose.
+
+geocode() runs in the caller's transaction and changes nothing in the database (the fallback's trigram
+threshold is set for a savepoint's span and put back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+
+from .normalize import AddressParts, parse
+from .recall import Query, points, recall, recall_fallback
+from .result import Candidate, GeocodeResult
+from .scoring import Decision, decide
+
+__all__ = ["BATCH", "geocode", "geocode_many", "min_confidence"]
+
+BATCH = 2000  # addresses per recall query: bounded memory, few round trips
+
+
+def min_confidence() -> float:
+    return float(settings.GRIDGIS.get("GEOCODE_MIN_CONFIDENCE", 0.8))
+
+
+def geocode(address: str) -> GeocodeResult:
+    """One address (case intake)."""
+    return geocode_many([address])[0]
+
+
+def geocode_many(addresses: Sequence[str]) -> list[GeocodeResult]:
+    """Many addresses (bulk import, benchmark); each result is what geocode() gives for it alone."""
+    threshold = min_confidence()
+    out: list[GeocodeResult] = []
+    for start in range(0, len(addresses), BATCH):
+        out += _batch(addresses[start:start + BATCH], threshold)
+    return out
+
+
+def _batch(addresses: Sequence[str], threshold: float) -> list[GeocodeResult]:
+    parts = [parse(text) if text and text.strip() else AddressParts() for text in addresses]
+    queries = [_query(p) for p in parts]
+    rows = recall(queries)
+    unfound = [i for i, found in enumerate(rows) if not found]
+    if unfound:
+        for i, found in enumerate(recall_fallback(queries, unfound)):
+            if found:
+                rows[i] = found
+    decisions = [decide(p, r, threshold) for p, r in zip(parts, rows, strict=True)]
+    return [_result(d, xy) for d, xy in zip(decisions, _points(decisions), strict=True)]
+
+
+def _points(decisions: list[Decision]) -> list[tuple[float, float] | None]:
+    """Where each located decision points: recall brought a clean hit's point along; the rest in one query."""
+    road_level = [i for i, d in enumerate(decisions) if d.compound]
+    at_building, at_compound = points(
+        [d.building.code for d in decisions if d.building is not None and d.building.point is None],
+        [decisions[i].compound for i in road_level],
+    )
+    out = [(d.building.point or at_building.get(d.building.code)) if d.building is not None else None
+           for d in decisions]
+    for i, xy in zip(road_level, at_compound, strict=True):
+        out[i] = xy
+    return out
+
+
+def _query(parts: AddressParts) -> Query:
+    return Query(road=parts.road, house=parts.house_number, building=parts.building_number,
+                 community=parts.community)
+
+
+def _result(decision: Decision, xy: tuple[float, float] | None) -> GeocodeResult:
+    candidates = [Candidate(row.code, row.address, min(1.0, score)) for row, score in decision.candidates]
+    confidence = min(1.0, max(0.0, decision.confidence))
+    if decision.method == "none" or xy is None:  # no point (e.g. the building was just deleted): say so
+        return GeocodeResult("none", confidence, None, "", candidates)
+    code = decision.building.code if decision.building is not None else ""
+    return GeocodeResult(decision.method, confidence, Point(*xy, srid=4326), code, candidates)
