@@ -16,7 +16,7 @@ from gridgis.intake.photos import ProcessedPhoto
 
 from .assignment import assignee_for, district_covering, place
 from .duplicates import possible_duplicate_of
-from .models import Case, CasePhoto, Category
+from .models import Case, CaseEvent, CasePhoto, Category
 from .worktime import add_working_hours
 
 
@@ -132,8 +132,12 @@ def case_create(*, report: IntakeReport, by=None, jurisdiction: str = "") -> Cas
     case.number = _next_number(case.received_at)
     case.duplicate_of = possible_duplicate_of(case)
     case.save()
+    event = CaseEvent.objects.create(
+        case=case, action="receive", to_status=case.status, actor=case.created_by, at=case.received_at,
+        data={"channel": case.channel, "assignment_rule": case.assignment_rule},
+    )
     for photo in report.photos:
-        _attach_photo(case, photo)
+        _attach_photo(case, photo, event)
     return case
 
 
@@ -153,8 +157,8 @@ def _warnings(case: Case) -> list[str]:
     return []
 
 
-def _attach_photo(case: Case, photo: ProcessedPhoto) -> CasePhoto:
-    stored = CasePhoto(case=case, width=photo.width, height=photo.height)
+def _attach_photo(case: Case, photo: ProcessedPhoto, event: CaseEvent) -> CasePhoto:
+    stored = CasePhoto(case=case, event=event, width=photo.width, height=photo.height)
     stored.image.save(f"photo.{photo.extension}", ContentFile(photo.content), save=False)
     stored.thumbnail.save(f"thumb.{photo.thumbnail_extension}", ContentFile(photo.thumbnail), save=False)
     stored.save()

@@ -203,3 +203,13 @@ def test_the_stored_point_is_the_converted_one(town, alice, api):
     assert stored.raw_crs == "gcj02"
     assert (stored.raw_lon, stored.raw_lat) == pytest.approx(shifted)
     assert stored.location.distance(Point(*WEST, srid=4326)) < 1e-5
+
+
+def test_the_timeline_starts_with_the_intake(town, alice, api):
+    from gridgis.cases.models import CaseEvent
+
+    case_id = api(alice).post(URL, report(), format="json").json()["id"]
+    (event,) = CaseEvent.objects.filter(case_id=case_id)
+    assert event.action == "receive"
+    assert event.to_status == "received"
+    assert event.actor == alice
