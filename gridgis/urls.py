@@ -9,6 +9,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/territory/", include("gridgis.territory.api_urls")),
     path("api/v1/", include("gridgis.intake.api_urls")),
+    path("open311/v2/", include("gridgis.intake.open311.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("map_ui.urls")),
