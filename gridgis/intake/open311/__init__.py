@@ -10,9 +10,12 @@ Decisions, where the standard leaves room:
   account id appears in any output, whoever asks. Voided cases are never listed. With an api_key, reads are
   limited to the key's jurisdiction (a territory code prefix); a `jurisdiction_id` (a district, street,
   community or grid code) narrows them further. A wrong api_key is a 403 even where none is needed.
+  A key's own report that lands outside its jurisdiction is filed there (a report is never refused for
+  where it is) but is not listed to that key: no case records which key filed it.
 - Dates are W3C/ISO 8601 in Beijing time (+08:00); a date without an offset is read as Beijing time. A
-  /requests search spans at most 90 days (by default the last 90) and returns at most 1000 requests, newest
-  first.
+  /requests search spans at most 90 days (the last 90 by default; 90 from start_date, or up to end_date,
+  when only one is given) and returns at most 1000 requests, newest first. service_request_id overrides
+  the other filters, as the standard says, but never the visibility rules above.
 - `description` is required (the standard makes it optional; a case without one is no case).
 - `media_url` is neither fetched (no outbound network) nor stored: the Case model has no field for it. A
   photo may be uploaded as a multipart `media` file instead and goes through the same photo processing as
