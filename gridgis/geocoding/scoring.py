@@ -1,17 +1,18 @@
 """Scoring recalled buildings against a parsed address (pure Python, rapidfuzz): a confidence 0–1.
 
 Numbers are a gate, names are evidence. A building is a match only when its house and building numbers
-are the ones named; recall already keeps to the house number, and a building whose building number
-differs can at best be listed as a candidate. Among the buildings that agree on the numbers, the names
-decide: each one named (road, community, street) multiplies the score by its agreement — exact 1.0,
-one wrong character costs a little, an unrelated name a lot — so nothing named is never a reason to
-doubt, and an exact road with a mistyped community still locates. Then ambiguity: when a different
-building (or a different reading, such as the named road's compound without that building) scores
-nearly as well, the confidence drops, to half when they tie, so two near-equal buildings never pass
-the threshold. Landmark phrases (附近, 对面 …) lower it a little: near is not at.
+are the ones named: recall already keeps to the house number, and a building whose building number
+differs is at best listed as a candidate. Among the buildings that agree on the numbers, the names
+decide: each level named (road, community, street) multiplies the score by its agreement — exact 1.0,
+one wrong character in the road 0.85, two 0.55 — while a level not named costs nothing, so an exact road
+with a mistyped community still locates. When the road typed is itself a real road with that house
+number, reading it as another road costs more (OTHER_ROAD). Then ambiguity: when another building, or
+another reading (the named road's compound without that building), scores nearly as well, the
+confidence drops — to half for a tie — so two near-equal buildings never pass the threshold. Landmark
+phrases (附近, 对面 …) lower it a little: near is not at.
 
-Road-level hits are compounds (road + house number): scored the same way on names, times a factor for
-not knowing the building, or for a building number the compound does not have.
+Road-level hits are compounds (one road + house number in one community): scored on names the same way,
+times a factor for not knowing the building, or for naming a building number the compound lacks.
 """
 
 from __future__ import annotations
@@ -67,10 +68,9 @@ class _Names:
 
     def __init__(self, parts: AddressParts):
         self.road = _road_key(parts.road) if parts.road else None
-        self.admin = "".join(p for p in (parts.street, parts.community, parts.poi) if p)
-        self.has_community = bool(parts.community)
-        self.has_street = bool(parts.street)
-        self.base = 1.0 if self.road else (NO_ROAD if self.has_community or self.has_street else NO_NAMES)
+        self.community = parts.community  # may hold the street too: 站前明达社区 (街道 left out)
+        self.street = parts.street
+        self.base = 1.0 if self.road else (NO_ROAD if self.community or self.street else NO_NAMES)
         self._cache: dict[tuple, float] = {}
 
     def agreement(self, row: Row) -> float:
@@ -87,10 +87,10 @@ class _Names:
         score = self.base
         if self.road:
             score *= ROAD_EDITS[min(road_edits(self.road, row.road), len(ROAD_EDITS) - 1)]
-        if self.has_community and row.community:
-            score *= 1.0 - COMMUNITY_COST * (1.0 - _contained(_stem(row.community), self.admin))
-        if self.has_street and row.street:
-            score *= 1.0 - STREET_COST * (1.0 - _contained(_stem(row.street), self.admin))
+        if self.community and row.community:
+            score *= 1.0 - COMMUNITY_COST * (1.0 - _contained(_stem(row.community), self.community))
+        if self.street and row.street:
+            score *= 1.0 - STREET_COST * (1.0 - _contained(_stem(row.street), self.street))
         return score
 
 
