@@ -133,19 +133,24 @@ JIT_FREE_BATCH = 200  # above this many addresses a batch query's estimated cost
 @contextmanager
 def local_settings(**values: str) -> Iterator[None]:
     """PostgreSQL settings for the queries inside only: set in a savepoint (or a transaction of its
-    own), put back at the end; on an error the savepoint's rollback undoes them."""
+    own) and put back at the end; on an error the savepoint's rollback undoes them. Keyword `a__b`
+    names setting `a.b`."""
     names = [name.replace("__", ".") for name in values]
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join("current_setting(%s, true)" for _ in names), names)
-        previous = cursor.fetchone()
-        _set(cursor, names, list(values.values()))
+        cursor.execute("SELECT current_setting(t.name, true) FROM unnest(%s::text[]) WITH ORDINALITY AS t(name, n) "
+                       "ORDER BY t.n", [names])
+        previous = [old for (old,) in cursor.fetchall()]
+        cursor.execute(_SET, [names, list(values.values())])
         yield
-        _set(cursor, names, [p if p is not None else "" for p in previous])
+        cursor.execute(_SET, [names, previous])
 
 
-def _set(cursor, names: list[str], values: list[str]) -> None:
-    cursor.execute("SELECT " + ", ".join("set_config(%s, %s, true)" for _ in names),
-                   [x for pair in zip(names, values, strict=True) for x in pair])
+# set_config for each (name, value); a setting that had no value (of a library not loaded before, like
+# pg_trgm's) goes back to its default.
+_SET = """
+SELECT set_config(s.name, coalesce(s.value, (SELECT reset_val FROM pg_settings p WHERE p.name = s.name)), true)
+FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS s(name, value, n) ORDER BY s.n
+"""
 
 
 @contextmanager
@@ -204,9 +209,10 @@ SELECT 'b', b.code, ST_X(b.p), ST_Y(b.p)
 FROM (SELECT code, ST_PointOnSurface(geom) AS p FROM territory_building WHERE code = ANY(%s)) b
 UNION ALL
 SELECT 'c', c.k::text, ST_X(c.p), ST_Y(c.p)
-FROM (SELECT m.k, ST_ClosestPoint(ST_Collect(b.geom), ST_Centroid(ST_Collect(b.geom))) AS p
-      FROM unnest(%s::int[], %s::text[]) AS m(k, code) JOIN territory_building b ON b.code = m.code
-      GROUP BY m.k) c
+FROM (SELECT k, ST_ClosestPoint(g, ST_Centroid(g)) AS p
+      FROM (SELECT m.k, ST_Collect(b.geom ORDER BY b.code) AS g  -- in order: the same point every time
+            FROM unnest(%s::int[], %s::text[]) AS m(k, code) JOIN territory_building b ON b.code = m.code
+            GROUP BY m.k) compound) c
 """
 
 

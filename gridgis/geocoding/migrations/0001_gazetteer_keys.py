@@ -9,6 +9,16 @@ IMMUTABLE, as index expressions must be. gridgis.geocoding.recall queries with t
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
+
+
+class TrigramExtensionKept(TrigramExtension):
+    """pg_trgm, created if missing; left in place when this migration is unapplied, since other
+    indexes (another app's, a benchmark's) may use it."""
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        pass
+
+
 FULL_WIDTH = "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ"
 HALF_WIDTH = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -62,7 +72,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        TrigramExtension(),
+        TrigramExtensionKept(),
         migrations.RunSQL(CREATE_FUNCTIONS, reverse_sql=DROP_FUNCTIONS),
         migrations.RunSQL(CREATE_INDEXES, reverse_sql=DROP_INDEXES),
     ]
