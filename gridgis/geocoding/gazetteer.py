@@ -1,7 +1,7 @@
 """Geocoding hotline addresses against the building gazetteer (territory_building).
 
-    geocode("站前明达社区建国路１２号３栋附近")  → GeocodeResult(method="building", confidence=0.95, point=…,
-                                                             building_code="210302001002001-0007")
+    geocode("站前明达社区建国路１２号３栋附近")  → GeocodeResult(method="building", confidence=0.95,
+                                                             point=<Point>, building_code="…")
     geocode_many([...])                         → the same for each address, a few queries per batch
 
 Pipeline: normalize.parse → recall (PostgreSQL: index scans on number and road keys, many addresses per
@@ -10,8 +10,8 @@ query) → scoring.decide (rapidfuzz; numbers must agree, names are evidence, am
 At or above settings.GRIDGIS["GEOCODE_MIN_CONFIDENCE"] (0.8) the address is located; below, the result
 carries no point, only the best candidates, for a person to choose.
 
-geocode() runs in the caller's transaction and changes nothing in the database (the fallback's trigram
-threshold is set for a savepoint's span and put back).
+geocode() runs in the caller's transaction and only reads (batches of more than recall.JIT_FREE_BATCH
+addresses turn JIT off for a savepoint's span, and put it back).
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ as arrays (`unnest`), and a LATERAL subquery per address unions three index scan
   gets here), those in the named community first, then roads sharing the most characters with the named
   one — skipped for a clean hit (the named road has these numbers, in the named community if any);
 - house only, when no building number is named: compounds with that house number on any road (ditto).
-Only an address that recalls nothing has its road looked up by pg_trgm similarity (`recall_fallback`,
-GIN trigram index).
+Only an address that recalls nothing has its road looked up by pg_trgm (`recall_fallback`: the nearest
+road names by trigram distance, from a GiST index).
 
 Ranking inside the numbers scan uses plain string functions: pg_trgm's similarity() costs ~16 µs per
 full address and ~4 µs per road name, too much for thousands of addresses per second; the scoring that
@@ -33,8 +33,8 @@ ROAD = "geocoding_road_key(b.road, b.address)"
 NUMBERS_LIMIT = 8  # buildings with the numbers named, best first: the answer and its real competitors
 COMPOUND_LIMIT = 40  # a compound has up to a dozen buildings in the demo city, more in real estates
 HOUSE_LIMIT = 24
-FALLBACK_LIMIT = 8
-FALLBACK_SIMILARITY = 0.2  # a 3-character road with one wrong character shares only 1/7 of its trigrams
+FALLBACK_NEAREST = 40  # buildings on the nearest road names, of which
+FALLBACK_LIMIT = 8  # the best are kept
 
 # Characters the two names do not share: a cheap stand-in for edit distance, to rank before scoring.
 _UNSHARED = f"char_length(translate({ROAD}, q.road, '')) + char_length(translate(q.road, {ROAD}, ''))"
@@ -90,15 +90,21 @@ _RECALL = _WITH_NAMES.format(found=f"""
          LIMIT {HOUSE_LIMIT})
     ) c""")  # noqa: S608
 
+# The nearest road names by trigram distance (`<->`, 1 − similarity), from the GiST index in distance
+# order; among those sharing any trigram, the named community's first.
 _FALLBACK = _WITH_NAMES.format(found=f"""
     SELECT q.i, c.*
     FROM unnest(%s::int[], %s::text[], %s::text[]) AS q(i, road, community)
     CROSS JOIN LATERAL (
-        SELECT b.code, b.address, {ROAD} AS road, {HOUSE} AS house, {BUILDING} AS building, b.grid_id,
-               NULL::float8 AS x, NULL::float8 AS y
-        FROM territory_building b
-        WHERE {ROAD} %% q.road
-        ORDER BY similarity({ROAD}, q.road) DESC, {_IN_COMMUNITY} DESC NULLS LAST, b.id
+        SELECT near.code, near.address, near.road, near.house, near.building, near.grid_id, NULL::float8 AS x,
+               NULL::float8 AS y
+        FROM (SELECT b.id, b.code, b.address, {ROAD} AS road, {HOUSE} AS house, {BUILDING} AS building, b.grid_id,
+                     {ROAD} <-> q.road AS distance, {_IN_COMMUNITY} AS in_community
+              FROM territory_building b
+              ORDER BY {ROAD} <-> q.road
+              LIMIT {FALLBACK_NEAREST}) near
+        WHERE near.distance < 1
+        ORDER BY near.distance, near.in_community DESC NULLS LAST, near.id
         LIMIT {FALLBACK_LIMIT}
     ) c""")  # noqa: S608
 
@@ -131,36 +137,18 @@ JIT_FREE_BATCH = 200  # above this many addresses a batch query's estimated cost
 
 
 @contextmanager
-def local_settings(**values: str) -> Iterator[None]:
-    """PostgreSQL settings for the queries inside only: set in a savepoint (or a transaction of its
-    own) and put back at the end; on an error the savepoint's rollback undoes them. Keyword `a__b`
-    names setting `a.b`."""
-    names = [name.replace("__", ".") for name in values]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting(t.name, true) FROM unnest(%s::text[]) WITH ORDINALITY AS t(name, n) "
-                       "ORDER BY t.n", [names])
-        previous = [old for (old,) in cursor.fetchall()]
-        cursor.execute(_SET, [names, list(values.values())])
-        yield
-        cursor.execute(_SET, [names, previous])
-
-
-# set_config for each (name, value); a setting that had no value (of a library not loaded before, like
-# pg_trgm's) goes back to its default.
-_SET = """
-SELECT set_config(s.name, coalesce(s.value, (SELECT reset_val FROM pg_settings p WHERE p.name = s.name)), true)
-FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS s(name, value, n) ORDER BY s.n
-"""
-
-
-@contextmanager
 def _batch_settings(size: int) -> Iterator[None]:
-    """No JIT for big batches: compiling the batch query costs ~250 ms, far more than running it."""
+    """No JIT for big batches: compiling the batch query costs ~250 ms, far more than running it. Set
+    for a savepoint's span (or a transaction of its own) and put back; on an error the savepoint's
+    rollback undoes it."""
     if size <= JIT_FREE_BATCH:
         yield
-    else:
-        with local_settings(jit="off"):
-            yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
+        previous, _ = cursor.fetchone()
+        yield
+        cursor.execute("SELECT set_config('jit', %s, true)", [previous])
 
 
 def _fetch(query: str, params: list) -> list[tuple]:
@@ -182,13 +170,13 @@ def recall(queries: Sequence[Query]) -> list[list[Row]]:
 
 
 def recall_fallback(queries: Sequence[Query], wanted: Sequence[int]) -> list[list[Row]]:
-    """Buildings on roads trigram-similar to the named road (any house number), for queries at `wanted`.
-    The GIN trigram index answers `%`, whose threshold is a setting."""
+    """Buildings on the roads whose names are nearest the named one by pg_trgm (any house number), for
+    the queries at `wanted`: candidates for a person, when nothing has the numbers named."""
     out: list[list[Row]] = [[] for _ in queries]
     asked = [i for i in wanted if queries[i].road]
     if asked:
         params = [asked, [queries[i].road for i in asked], [queries[i].community for i in asked]]
-        with local_settings(pg_trgm__similarity_threshold=str(FALLBACK_SIMILARITY), jit="off"):
+        with _batch_settings(len(asked)):
             _collect(_fetch(_FALLBACK, params), out)
     return out
 

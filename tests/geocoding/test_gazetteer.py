@@ -216,7 +216,7 @@ def test_geocode_leaves_the_callers_transaction_and_settings_as_they_were(city, 
         cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', '0.45', true), current_setting('jit')")
         _, jit = cursor.fetchone()
         Building.objects.filter(code=city["建国路22-1"].code).update(name="仍在事务中")
-        geocode_many(["建国路附近", TARGET])  # the fallback and the big-batch path
+        geocode_many(["建国路附近", TARGET, "建国路20号"])  # the fallback, a point query, the big-batch path
         cursor.execute("SELECT current_setting('pg_trgm.similarity_threshold'), current_setting('jit')")
         assert cursor.fetchone() == ("0.45", jit)
         assert Building.objects.get(code=city["建国路22-1"].code).name == "仍在事务中"
