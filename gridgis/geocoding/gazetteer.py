@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.contrib.gis.geos import Point
 
-from .normalize import AddressParts, parse
+from .normalize import AddressParts, parse, road_key
 from .recall import Query, points, recall, recall_fallback
 from .result import Candidate, GeocodeResult
 from .scoring import Decision, decide
@@ -77,8 +77,23 @@ def _points(decisions: list[Decision]) -> list[tuple[float, float] | None]:
 
 
 def _query(parts: AddressParts) -> Query:
-    return Query(road=parts.road, house=parts.house_number, building=parts.building_number,
-                 community=parts.community)
+    return Query(road=parts.road, road_alt=_other_spelling(parts.road), house=parts.house_number,
+                 building=parts.building_number, community=parts.community)
+
+
+_CHINESE_DIGITS = str.maketrans("0123456789", "〇一二三四五六七八九")
+
+
+def _other_spelling(road: str | None) -> str | None:
+    """二一九路 → 219路 and 219路 → 二一九路: numbered roads are written both ways, the gazetteer uses one.
+    (Digit by digit, as such names are read; 二十一路 → 21路 only one way.)"""
+    if not road:
+        return None
+    arabic = road_key(road)
+    if arabic != road:
+        return arabic
+    chinese = road.translate(_CHINESE_DIGITS)
+    return chinese if chinese != road else None
 
 
 def _result(decision: Decision, xy: tuple[float, float] | None) -> GeocodeResult:

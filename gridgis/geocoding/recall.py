@@ -39,12 +39,14 @@ FALLBACK_LIMIT = 8  # the best are kept
 # Characters the two names do not share: a cheap stand-in for edit distance, to rank before scoring.
 _UNSHARED = f"char_length(translate({ROAD}, q.road, '')) + char_length(translate(q.road, {ROAD}, ''))"
 _IN_COMMUNITY = "strpos(b.address, q.community) > 0"
+# The named road as typed, or in its other numeral spelling (219路 / 二一九路).
+_ON_ROAD = f"{ROAD} = ANY(ARRAY[q.road, q.road_alt])"
 
 # A clean hit: the named road has the house (and building) number, in the named community if one is named.
 # Then the other roads with those numbers cannot compete (scoring.OTHER_ROAD) and are not ranked at all.
 _CLEAN = f"""EXISTS (
     SELECT 1 FROM territory_building b
-    WHERE {ROAD} = q.road AND {HOUSE} = q.house AND (q.building IS NULL OR {BUILDING} = q.building)
+    WHERE {_ON_ROAD} AND {HOUSE} = q.house AND (q.building IS NULL OR {BUILDING} = q.building)
       AND (q.community IS NULL OR {_IN_COMMUNITY}))"""  # noqa: S608 (constants only, here and below)
 
 
@@ -67,13 +69,14 @@ LEFT JOIN territory_street st ON st.id = cm.street_id
 
 _RECALL = _WITH_NAMES.format(found=f"""
     SELECT q.i, c.*
-    FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::text[]) AS q(i, road, house, building, community)
+    FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
+         AS q(i, road, road_alt, house, building, community)
     CROSS JOIN LATERAL (SELECT {_CLEAN} AS clean) x
     CROSS JOIN LATERAL (
-        (SELECT b.code, b.address, q.road, q.house, {BUILDING} AS building, b.grid_id,
+        (SELECT b.code, b.address, {ROAD} AS road, q.house, {BUILDING} AS building, b.grid_id,
                 {_point_if_named("X")} AS x, {_point_if_named("Y")} AS y
          FROM territory_building b
-         WHERE {ROAD} = q.road AND {HOUSE} = q.house
+         WHERE {_ON_ROAD} AND {HOUSE} = q.house
          ORDER BY b.id
          LIMIT {COMPOUND_LIMIT})
         UNION ALL
@@ -128,6 +131,7 @@ class Query:
     """What recall needs from a parsed address."""
 
     road: str | None
+    road_alt: str | None  # the road with its numerals spelt the other way, if it has any
     house: str | None
     building: str | None
     community: str | None
@@ -162,8 +166,8 @@ def recall(queries: Sequence[Query]) -> list[list[Row]]:
     out: list[list[Row]] = [[] for _ in queries]
     asked = [i for i, q in enumerate(queries) if q.house]
     if asked:
-        params = [asked, *([getattr(queries[i], name) for i in asked] for name in ("road", "house", "building",
-                                                                                    "community"))]
+        names = ("road", "road_alt", "house", "building", "community")
+        params = [asked, *([getattr(queries[i], name) for i in asked] for name in names)]
         with _batch_settings(len(asked)):
             _collect(_fetch(_RECALL, params), out)
     return out

@@ -115,6 +115,9 @@ def test_mistyped_road_or_community_locates_with_less_confidence(city):
 def test_chinese_numeral_road_matches_digits(city):
     assert located_at(geocode("219路5号1号楼"), city["二一九路5-1"])
     assert located_at(geocode("二一九路五号一号楼"), city["二一九路5-1"])
+    road_level = geocode("219路5号")
+    assert road_level.method == "road"
+    assert city["二一九路5-1"].geom.distance(road_level.point) < 1e-9
 
 
 @pytest.mark.parametrize("text", ["建国路20号9号楼", "明达社区建国路22号2号楼"])
