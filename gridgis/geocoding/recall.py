@@ -55,8 +55,8 @@ def _point_if_named(xy: str) -> str:
     return f"CASE WHEN {BUILDING} = q.building THEN ST_{xy}(ST_PointOnSurface(b.geom)) END"
 
 
-# Both recall queries: per address (q.i) the rows `found`, then their community and street by hash joins
-# over the whole (small) tables, once per batch.
+# Both recall queries: the rows `found` per address (q.i) first, then their community and street, joined
+# once for the whole batch rather than inside each address's scans.
 _WITH_NAMES = """
 WITH found AS MATERIALIZED ({found})
 SELECT found.i, found.code, found.address, found.road, found.house, found.building, cm.name, st.name,
@@ -186,12 +186,15 @@ def recall_fallback(queries: Sequence[Query], wanted: Sequence[int]) -> list[lis
 
 
 def _collect(rows: list[tuple], out: list[list[Row]]) -> None:
-    seen: set[tuple[int, str]] = set()
+    at: dict[tuple[int, str], int] = {}  # (query, code) → position in out[query]
     for i, code, address, road, house, building, community, street, x, y in rows:
-        if (i, code) not in seen:  # the compound and numbers scans both find the named building
-            seen.add((i, code))
-            out[i].append(Row(code, address, road, house, building, community, street,
-                              None if x is None else (x, y)))
+        row = Row(code, address, road, house, building, community, street, None if x is None else (x, y))
+        k = at.get((i, code))
+        if k is None:
+            at[(i, code)] = len(out[i])
+            out[i].append(row)
+        elif row.point is not None:  # the compound and numbers scans both found it: keep the point
+            out[i][k] = row
 
 
 # A building's point is its point on surface; a compound's is the point of its buildings nearest to their
