@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from geodata.china_coords import to_wgs84
+from gridgis.geocoding.gazetteer import geocode
 from gridgis.intake.photos import ProcessedPhoto
 
 from .assignment import assignee_for, district_covering, place
@@ -54,8 +55,6 @@ def _locate(report: IntakeReport) -> Located:
         if photo.gps is not None:  # phone cameras write GPS in WGS84
             return Located(Point(*photo.gps, srid=4326), Case.GeocodeMethod.PHOTO_EXIF, 1.0)
     if report.address:
-        from gridgis.geocoding.gazetteer import geocode  # TODO: top-level import once the gazetteer lands
-
         result = geocode(report.address)
         return Located(
             result.point,
