@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "rest_framework_gis",
+    "drf_spectacular",
     "gridgis.territory",
     "gridgis.workforce",
     "gridgis.geocoding",
@@ -175,6 +176,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
 GRIDGIS = {
@@ -184,6 +186,13 @@ GRIDGIS = {
     "COVERAGE_TOLERANCE_M2": float(os.environ.get("GRIDGIS_COVERAGE_TOLERANCE_M2", "1.0")),
     # A report outside every grid goes to the nearest grid within this distance, else to the unassigned queue.
     "ASSIGN_MAX_DISTANCE_M": float(os.environ.get("GRIDGIS_ASSIGN_MAX_DISTANCE_M", "50")),
+    # 分级响应: a case still overdue after `overdue_hours` working hours at one tier is escalated to the tier
+    # `to` (or the next one up with someone to take it) by `python manage.py sweep_deadlines`.
+    "ESCALATION_RULES": [
+        {"tier": "grid", "overdue_hours": 8, "to": "community"},
+        {"tier": "community", "overdue_hours": 16, "to": "street"},
+        {"tier": "street", "overdue_hours": 16, "to": "department"},
+    ],
 }
 
 # Debian 12 ships GDAL 3.6; the warning is about spatial references from untrusted input, which gridgis

@@ -3,12 +3,18 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from gridgis.cases.apidocs import SCHEMA_SETTINGS, ApiDocs
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/territory/", include("gridgis.territory.api_urls")),
+    path("api/v1/", include("gridgis.cases.api_urls")),  # before intake: GET cases/ and the actions
     path("api/v1/", include("gridgis.intake.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(custom_settings=SCHEMA_SETTINGS), name="api-schema"),
+    path("api/docs/", ApiDocs.as_view(), name="api-docs"),
     path("open311/v2/", include("gridgis.intake.open311.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -5,12 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from gridgis.cases.actors import actor_for, facts_for
+from gridgis.cases.calendar import calendar_overrides
+from gridgis.cases.deadlines import deadline_state
 from gridgis.cases.models import Case, Category
 from gridgis.cases.selectors import mask_name, mask_phone, may_see_reporter
 from gridgis.cases.services import IntakeReport
+from gridgis.cases.workflow import allowed_actions
 
 from .fields import GeoJSONPointField
 from .photos import PhotoError, process_photo
@@ -102,6 +107,11 @@ class CaseSerializer(serializers.ModelSerializer):
     photos = serializers.SerializerMethodField()
     reporter_name = serializers.SerializerMethodField()
     reporter_phone = serializers.SerializerMethodField()
+    # The closed loop (gridgis.cases.workflow): where the case stands and what the caller may do with it.
+    handler = serializers.SerializerMethodField()
+    departments = serializers.SerializerMethodField()
+    deadline_state = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
 
     class Meta:
         model = Case
@@ -110,6 +120,8 @@ class CaseSerializer(serializers.ModelSerializer):
             "grid", "community", "street", "assignee", "geocode", "assignment", "deadline",
             "needs_location", "warnings", "duplicate_of", "photos", "reporter_name", "reporter_phone",
             "received_at",
+            "priority", "tier", "handler", "departments", "supervised", "supervision_note", "overdue",
+            "deadline_state", "reopen_count", "satisfaction", "dispatched_at", "closed_at", "allowed_actions",
         ]
 
     def get_location(self, case):
@@ -154,9 +166,36 @@ class CaseSerializer(serializers.ModelSerializer):
         return [{"url": absolute(p.image.url), "thumbnail": absolute(p.thumbnail.url),
                  "width": p.width, "height": p.height} for p in case.photos.all()]
 
-    def _reveal(self, case) -> bool:
+    def _cached(self, key: str, make):
+        """Per-response values (the caller's roles, the calendar): computed once, even for a list."""
+        if key not in self.context:
+            self.context[key] = make()
+        return self.context[key]
+
+    def _user(self):
         request = self.context.get("request")
-        return may_see_reporter(request.user if request else None, case)
+        return request.user if request else None
+
+    def _actor(self):
+        return self._cached("actor", lambda: actor_for(self._user()))
+
+    def _reveal(self, case) -> bool:
+        return may_see_reporter(self._user(), case, self._actor())
+
+    def get_handler(self, case):
+        user = case.handler
+        return {"id": user.pk, "name": user.get_full_name() or user.username} if user else None
+
+    def get_departments(self, case):
+        return [{"code": d.department.code, "name": d.department.name, "role": d.role}
+                for d in case.departments.all()]
+
+    def get_deadline_state(self, case):
+        now = self._cached("now", timezone.now)
+        return deadline_state(case, now, self._cached("calendar", calendar_overrides))
+
+    def get_allowed_actions(self, case):
+        return allowed_actions(self._actor(), case, facts_for(case))
 
     def get_reporter_name(self, case):
         return case.reporter_name if self._reveal(case) else mask_name(case.reporter_name)

@@ -1,0 +1,84 @@
+"""Who is asking: a user's roles, scopes, departments and grids, read once per request or transition, so
+deciding what they may do with many cases costs no further queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef
+
+from gridgis.workforce.models import GridAssignment, GridWorker, StaffRole
+
+from .models import Case, CaseDepartment, CaseExtension
+
+Role = StaffRole.Role
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None = None
+    superuser: bool = False
+    # role → territory code prefixes it covers (department handlers' scope comes from their department)
+    prefixes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    department_ids: frozenset[int] = frozenset()
+    worker_id: int | None = None
+    grid_ids: frozenset[int] = frozenset()
+
+    def covers(self, role: str, code: str) -> bool:
+        return any(code.startswith(prefix) for prefix in self.prefixes.get(role, ()))
+
+    def has_role(self, *roles: str) -> bool:
+        return any(self.prefixes.get(role) for role in roles)
+
+
+NOBODY = Actor()
+
+
+def actor_for(user) -> Actor:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NOBODY
+    if user.is_superuser:
+        return Actor(user_id=user.pk, superuser=True)
+    prefixes: dict[str, list[str]] = {}
+    departments = set()
+    for role, scope, department in StaffRole.objects.filter(user=user).values_list("role", "scope_code",
+                                                                                   "department_id"):
+        prefixes.setdefault(role, []).append(scope)
+        if role == Role.DEPARTMENT_HANDLER and department is not None:
+            departments.add(department)
+    worker = GridWorker.objects.filter(user=user).values_list("pk", flat=True).first()
+    grids = GridAssignment.objects.filter(worker_id=worker).values_list("grid_id", flat=True) if worker else ()
+    return Actor(
+        user_id=user.pk, prefixes={k: tuple(v) for k, v in prefixes.items()},
+        department_ids=frozenset(departments), worker_id=worker, grid_ids=frozenset(grids),
+    )
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the rules need beyond the case row: its departments and whether an extension waits."""
+
+    lead_department_id: int | None = None
+    co_department_ids: frozenset[int] = frozenset()
+    pending_extension: bool = False
+
+    @property
+    def department_ids(self) -> frozenset[int]:
+        lead = {self.lead_department_id} if self.lead_department_id else set()
+        return self.co_department_ids | lead
+
+
+def with_facts(queryset):
+    """Cases with what facts_for needs loaded in the same round trips (for lists)."""
+    pending = CaseExtension.objects.filter(case=OuterRef("pk"), decision=CaseExtension.Decision.PENDING)
+    return queryset.prefetch_related("departments__department").annotate(pending_extension=Exists(pending))
+
+
+def facts_for(case: Case) -> CaseFacts:
+    roles = [(d.department_id, d.role) for d in case.departments.all()]
+    lead = next((dept for dept, role in roles if role == CaseDepartment.Role.LEAD), None)
+    co = frozenset(dept for dept, role in roles if role == CaseDepartment.Role.CO)
+    pending = getattr(case, "pending_extension", None)
+    if pending is None:
+        pending = case.extensions.filter(decision=CaseExtension.Decision.PENDING).exists()
+    return CaseFacts(lead, co, pending)

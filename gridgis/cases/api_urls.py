@@ -1,0 +1,15 @@
+"""Routes of the workflow API, mounted at /api/v1/ before the intake routes (gridgis/urls.py): the case list
+(GET here, POST handed to intake), each action, and the timeline."""
+
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("cases/", api.CaseList.as_view(), name="case-list"),
+    path("cases/<int:pk>/timeline/", api.CaseTimeline.as_view(), name="case-timeline"),
+    *[
+        path(f"cases/<int:pk>/{action}/", view.as_view(), name=f"case-{action.replace('_', '-')}")
+        for action, view in api.TRANSITION_VIEWS.items()
+    ],
+]
