@@ -17,8 +17,9 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gridgis.intake.api import CaseListCreate
-from gridgis.intake.serializers import CaseSerializer
+from gridgis.intake.api import CaseDetail as IntakeCaseDetail
+from gridgis.intake.api import CaseListCreate, CategoryList
+from gridgis.intake.serializers import CaseReportSerializer, CaseSerializer, CategorySerializer
 
 from . import selectors
 from .serializers import (
@@ -71,6 +72,34 @@ class CaseList(CaseListCreate):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(cases, request, view=self)
         return paginator.get_paginated_response(CaseSerializer(page, many=True, context={"request": request}).data)
+
+
+    @extend_schema(
+        summary="Report a case (intake)",
+        description="JSON, or multipart with `photos`. Header `Idempotency-Key`: the same key returns the same "
+                    "case (200), never a second one.",
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        request={"application/json": CaseReportSerializer, "multipart/form-data": CaseReportSerializer},
+        responses={201: CaseSerializer, 200: CaseSerializer, 400: ERRORS[400], 403: ERRORS[403],
+                   409: OpenApiResponse(FieldErrors, description="Idempotency-Key reused for another report")},
+    )
+    def post(self, request):
+        return super().post(request)
+
+
+class CaseDetail(IntakeCaseDetail):
+    """The intake detail view, here for its place in the schema (same behaviour, same scope)."""
+
+    @extend_schema(summary="A case in your scope",
+                   responses={200: CaseSerializer, 403: ERRORS[403], 404: ERRORS[404]})
+    def get(self, request, pk: int):
+        return super().get(request, pk)
+
+
+class Categories(CategoryList):
+    @extend_schema(summary="Case categories (GB/T 30428.2)", responses={200: CategorySerializer(many=True)})
+    def get(self, request):
+        return super().get(request)
 
 
 class CaseTimeline(APIView):

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.views.generic import TemplateView
 from drf_spectacular.generators import SchemaGenerator
 
+from . import schema as _extensions  # noqa: F401  (registers the schema extensions)
+
 DESCRIPTION = """
 The native API of gridgis. Authentication: a session (pages) or `Authorization: Token <key>`.
 Every list, detail and action goes through the caller's territorial scope.
@@ -32,8 +34,10 @@ SCHEMA_SETTINGS = {
     "TITLE": "gridgis API",
     "DESCRIPTION": DESCRIPTION,
     "VERSION": "1",
-    "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"CasePriorityEnum": "gridgis.cases.models.Case.Priority",
+                            "CaseStatusEnum": "gridgis.cases.models.Case.Status",
+                            "TierEnum": "gridgis.cases.models.Category.Tier"},
 }
 
 _cache: dict = {}

@@ -14,7 +14,7 @@ from gridgis.intake.photos import PhotoError, process_photo
 
 from .deadlines import MAX_EXTENSION_HOURS
 from .dispatch import TIERS
-from .models import Case, CaseEvent
+from .models import Case, CaseEvent, Category
 from .workflow import RULES
 
 MAX_PHOTOS = 9
@@ -95,7 +95,7 @@ class WithReason(StepSerializer):
 
 class RegisterBody(StepSerializer):
     service_fields = ("priority",)
-    priority = serializers.ChoiceField(choices=Case.Priority.values, required=False)
+    priority = serializers.ChoiceField(choices=Case.Priority.choices, required=False)
 
 
 class DispatchBody(StepSerializer):
@@ -103,8 +103,8 @@ class DispatchBody(StepSerializer):
     to = DispatchTargetField(required=False)
     lead = serializers.CharField(max_length=32, required=False)
     co_handlers = serializers.ListField(child=serializers.CharField(max_length=32), required=False, max_length=20)
-    tier = serializers.ChoiceField(choices=TIERS, required=False)
-    priority = serializers.ChoiceField(choices=Case.Priority.values, required=False)
+    tier = serializers.ChoiceField(choices=Category.Tier.choices, required=False)
+    priority = serializers.ChoiceField(choices=Case.Priority.choices, required=False)
 
     def validate(self, attrs):
         if "to" in attrs and ("lead" in attrs or "tier" in attrs):

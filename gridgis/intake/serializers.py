@@ -7,8 +7,11 @@ import json
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from gridgis.cases import schema
 from gridgis.cases.actors import actor_for, facts_for
 from gridgis.cases.calendar import calendar_overrides
 from gridgis.cases.deadlines import deadline_state
@@ -124,18 +127,23 @@ class CaseSerializer(serializers.ModelSerializer):
             "deadline_state", "reopen_count", "satisfaction", "dispatched_at", "closed_at", "allowed_actions",
         ]
 
+    @extend_schema_field(schema.GEOJSON_POINT)
     def get_location(self, case):
         return {"type": "Point", "coordinates": [case.location.x, case.location.y]} if case.location else None
 
+    @extend_schema_field(schema.CODE_NAME)
     def get_grid(self, case):
         return _code_name(case.grid)
 
+    @extend_schema_field(schema.CODE_NAME)
     def get_community(self, case):
         return _code_name(case.community)
 
+    @extend_schema_field(schema.CODE_NAME)
     def get_street(self, case):
         return _code_name(case.street)
 
+    @extend_schema_field(schema.ASSIGNEE)
     def get_assignee(self, case):
         if case.assignee is not None:
             return {"id": case.assignee.pk, "name": case.assignee.name, "kind": "grid_worker"}
@@ -144,6 +152,7 @@ class CaseSerializer(serializers.ModelSerializer):
             return {"id": staff.pk, "name": staff.get_full_name() or staff.username, "kind": "community_staff"}
         return None
 
+    @extend_schema_field(schema.GEOCODE)
     def get_geocode(self, case):
         building = case.geocode_building
         return {
@@ -153,13 +162,16 @@ class CaseSerializer(serializers.ModelSerializer):
             "candidates": case.geocode_candidates,
         }
 
+    @extend_schema_field(schema.ASSIGNMENT)
     def get_assignment(self, case):
         return {"rule": case.assignment_rule, "distance_m": case.assignment_distance_m}
 
+    @extend_schema_field(schema.CASE_REF)
     def get_duplicate_of(self, case):
         dup = case.duplicate_of
         return {"id": dup.pk, "number": dup.number} if dup else None
 
+    @extend_schema_field(schema.PHOTOS)
     def get_photos(self, case):
         request = self.context.get("request")
         absolute = request.build_absolute_uri if request else (lambda url: url)
@@ -182,23 +194,29 @@ class CaseSerializer(serializers.ModelSerializer):
     def _reveal(self, case) -> bool:
         return may_see_reporter(self._user(), case, self._actor())
 
+    @extend_schema_field(schema.PERSON)
     def get_handler(self, case):
         user = case.handler
         return {"id": user.pk, "name": user.get_full_name() or user.username} if user else None
 
+    @extend_schema_field(schema.DEPARTMENTS)
     def get_departments(self, case):
         return [{"code": d.department.code, "name": d.department.name, "role": d.role}
                 for d in case.departments.all()]
 
+    @extend_schema_field(schema.DEADLINE_STATE)
     def get_deadline_state(self, case):
         now = self._cached("now", timezone.now)
         return deadline_state(case, now, self._cached("calendar", calendar_overrides))
 
+    @extend_schema_field(schema.ACTIONS)
     def get_allowed_actions(self, case):
         return allowed_actions(self._actor(), case, facts_for(case))
 
+    @extend_schema_field(OpenApiTypes.STR)
     def get_reporter_name(self, case):
         return case.reporter_name if self._reveal(case) else mask_name(case.reporter_name)
 
+    @extend_schema_field(OpenApiTypes.STR)
     def get_reporter_phone(self, case):
         return case.reporter_phone if self._reveal(case) else mask_phone(case.reporter_phone)
