@@ -171,7 +171,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 def _rename(spec: LayerSpec, frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     """Maps the file's column names onto the interchange field names."""
-    wanted = (*spec.required, *spec.optional)
+    wanted = spec.fields
     aliases = COLUMN_ALIASES.get(spec.name, {})
     mapping = {}
     for column in frame.columns:

@@ -12,6 +12,12 @@ class LayerSpec:
     optional: tuple[str, ...]
     spatial: bool = True
     level: str | None = None  # the code level (geodata.codes) for territorial layers
+    # Additions to the documented table that gridgis writes and reads back (interchange.md: add, never rename).
+    extra: tuple[str, ...] = ()
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (*self.required, *self.optional, *self.extra)
 
 
 # In dependency order: parents before children.
@@ -19,7 +25,8 @@ LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec("districts", ("code", "name"), (), level="district"),
     LayerSpec("streets", ("code", "name"), ("district_code",), level="street"),
     LayerSpec("communities", ("code", "name"), ("street_code",), level="community"),
-    LayerSpec("grids", ("code", "name"), ("community_code", "households", "worker_id"), level="grid"),
+    LayerSpec("grids", ("code", "name"), ("community_code", "households", "worker_id"), level="grid",
+              extra=("population",)),
     LayerSpec(
         "buildings",
         ("code", "address"),

@@ -27,9 +27,6 @@ ROLE_ALIASES = {"primary": "primary", "专职": "primary", "专职网格员": "p
                 "deputy": "deputy", "兼职": "deputy", "副网格员": "deputy", "兼职网格员": "deputy",
                 "兼职/副网格员": "deputy", "": ""}
 POLYGONAL = {shapely.GeometryType.POLYGON.value, shapely.GeometryType.MULTIPOLYGON.value}
-# Fields a file may carry beyond the interchange table and that the importer keeps (grids.population
-# round-trips through export_territory).
-EXTRA_FIELDS = {"grids": ("population",)}
 
 
 def key_field(spec: LayerSpec) -> str:
@@ -43,7 +40,7 @@ def clean_attributes(spec: LayerSpec, frame: pd.DataFrame) -> tuple[pd.DataFrame
     if missing:
         have = ", ".join(map(str, frame.columns)) or "none"
         return None, [Problem(spec.name, f"missing required field {f} (the file has: {have})") for f in missing]
-    fields = (*spec.required, *spec.optional, *EXTRA_FIELDS.get(spec.name, ()))
+    fields = spec.fields
     clean = pd.DataFrame({f: _as_text(frame[f]) if f in frame.columns else "" for f in fields},
                          index=pd.RangeIndex(len(frame)))
     labels = clean[key_field(spec)].to_numpy()

@@ -16,7 +16,7 @@ from geodata.interchange_write import write_layers
 
 from .city import DEFAULT_SEED, generate_demo_city
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 
 __all__ = ["DEFAULT_SEED", "GENERATOR_VERSION", "generate_demo_city", "write_demo_city"]
 

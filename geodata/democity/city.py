@@ -180,7 +180,7 @@ def assemble_layers(territory: Territory, roads: list[Road], town: Town, project
     buildings = building_layer(territory, roads, town, projection, rng)
     workers = people.grid_workers(grid_codes, rng)
     primaries = workers[workers["role"] == "primary"].set_index("grid_code")["id"]
-    households = buildings.groupby("grid_code")["households"].sum()
+    per_grid = buildings.groupby("grid_code")[["households", "population"]].sum()
     layers = {
         "districts": frame("districts", [{"code": territory.district_code, "name": territory.district_name}],
                            [district_geom]),
@@ -191,7 +191,8 @@ def assemble_layers(territory: Territory, roads: list[Road], town: Town, project
                                              for c in territory.communities],
                              [community_geoms[c.code] for c in territory.communities]),
         "grids": frame("grids", [{"code": g.code, "name": g.name, "community_code": g.parent_code,
-                                  "households": int(households.get(g.code, 0)),
+                                  "households": int(per_grid["households"].get(g.code, 0)),
+                                  "population": int(per_grid["population"].get(g.code, 0)),
                                   "worker_id": primaries[g.code]} for g in territory.grids], grid_geoms),
         "buildings": buildings,
         "workers": workers,
@@ -243,5 +244,5 @@ def round_coordinates(geoms: np.ndarray) -> np.ndarray:
 def frame(layer: str, rows: list[dict] | pd.DataFrame, geoms) -> gpd.GeoDataFrame:
     """A layer with its fields in the documented order, every geometry a MultiPolygon."""
     spec = LAYER_BY_NAME[layer]
-    table = pd.DataFrame(rows).reindex(columns=[*spec.required, *spec.optional])
+    table = pd.DataFrame(rows).reindex(columns=list(spec.fields))
     return gpd.GeoDataFrame(table, geometry=as_multipolygons(geoms), crs=WGS84)

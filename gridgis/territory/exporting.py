@@ -40,8 +40,6 @@ QUERIES = {
                       FROM workforce_department p LEFT JOIN territory_district d ON d.id = p.district_id
                       ORDER BY p.code""",
 }
-# Beyond the interchange table: grids.population, which import_territory reads back.
-EXTRA_COLUMNS = {"grids": ("population",)}
 
 
 def export_territory(*, path: Path) -> dict[str, int]:
@@ -59,7 +57,7 @@ def export_territory(*, path: Path) -> dict[str, int]:
 def _layer(cursor, spec) -> pd.DataFrame:
     cursor.execute(QUERIES[spec.name])
     rows = cursor.fetchall()
-    columns = [*spec.required, *spec.optional, *EXTRA_COLUMNS.get(spec.name, ())]
+    columns = list(spec.fields)
     if not spec.spatial:
         return pd.DataFrame(rows, columns=columns)
     frame = pd.DataFrame([row[:-1] for row in rows], columns=columns)

@@ -211,10 +211,11 @@ def test_households_and_population_are_plausible(city):
     assert (others["population"] == 0).all()
 
 
-def test_grid_households_are_the_sum_of_their_buildings(city):
-    sums = city["buildings"].groupby("grid_code")["households"].sum()
+@pytest.mark.parametrize("field", ["households", "population"])
+def test_grid_households_and_population_are_the_sum_of_their_buildings(city, field):
+    sums = city["buildings"].groupby("grid_code")[field].sum()
     grids = city["grids"].set_index("code")
-    assert (grids["households"] == sums.reindex(grids.index, fill_value=0)).all()
+    assert (grids[field] == sums.reindex(grids.index, fill_value=0)).all()
     assert grids["households"].between(250, 750).all()
 
 
