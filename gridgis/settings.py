@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "gridgis.geocoding",
     "gridgis.cases",
     "gridgis.intake",
+    "gridgis.live",
     "gridgis.stats",
     "map_ui",
 ]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/territory/", include("gridgis.territory.api_urls")),
     path("api/v1/stats/", include("gridgis.stats.api_urls")),
+    path("api/v1/live/", include("gridgis.live.urls")),
     path("api/v1/", include("gridgis.cases.api_urls")),  # before intake: GET cases/ and the actions
     path("api/v1/", include("gridgis.intake.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(custom_settings=SCHEMA_SETTINGS), name="api-schema"),
