@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from map_ui.widgets import OfflineMapWidget
 
-from .models import Case, CasePhoto, Category
+from .models import CalendarDay, Case, CaseEvent, CasePhoto, Category
 
 
 @admin.register(Category)
@@ -22,6 +22,30 @@ class CasePhotoInline(admin.TabularInline):
     can_delete = False
 
 
+class CaseEventInline(admin.TabularInline):
+    """The timeline, to read: the database refuses any change to it anyway."""
+
+    model = CaseEvent
+    extra = 0
+    fields = ["at", "action", "from_status", "to_status", "actor", "note", "data"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ["date", "is_workday", "note"]
+    list_filter = ["is_workday"]
+    date_hierarchy = "date"
+    search_fields = ["note"]
+
+
 @admin.register(Case)
 class CaseAdmin(admin.GISModelAdmin):
     gis_widget = OfflineMapWidget
@@ -33,7 +57,7 @@ class CaseAdmin(admin.GISModelAdmin):
                      "duplicate_of", "created_by", "department"]
     readonly_fields = ["number", "raw_lon", "raw_lat", "raw_crs", "geocode_method", "geocode_confidence",
                        "geocode_candidates", "assignment_rule", "assignment_distance_m", "warnings", "received_at"]
-    inlines = [CasePhotoInline]
+    inlines = [CasePhotoInline, CaseEventInline]
     fieldsets = [
         (None, {"fields": ["number", "status", "category", "channel", "description", "deadline"]}),
         (_("位置"), {"fields": ["location", "address", "raw_lon", "raw_lat", "raw_crs", "geocode_method",

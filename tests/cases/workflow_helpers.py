@@ -25,10 +25,10 @@ def new_case(*, at=WEST, category: str = "SJ0102", by=None, phone: str = PHONE) 
 
 
 # The happy path, one service per status; `walk` stops when the case reaches the status asked for.
-def _steps(dispatcher, handler, checker):
+def _steps(dispatcher, handler, checker, to):
     return [
         ("registered", lambda c: t.case_register(case=c, by=dispatcher)),
-        ("dispatched", lambda c: t.case_dispatch(case=c, by=dispatcher)),
+        ("dispatched", lambda c: t.case_dispatch(case=c, by=dispatcher, to=to)),
         ("accepted", lambda c: t.case_accept(case=c, by=handler)),
         ("in_progress", lambda c: t.case_start(case=c, by=handler)),
         ("handled", lambda c: t.case_hand_in(case=c, by=handler, note="已清理")),
@@ -37,8 +37,9 @@ def _steps(dispatcher, handler, checker):
     ]
 
 
-def walk(case: Case, status: str, *, dispatcher, handler, checker=None) -> Case:
-    for reached, step in _steps(dispatcher, handler, checker or dispatcher):
+def walk(case: Case, status: str, *, dispatcher, handler, checker=None, to=None) -> Case:
+    """Brings `case` to `status` along the happy path (`to`: a manual dispatch target)."""
+    for reached, step in _steps(dispatcher, handler, checker or dispatcher, to):
         if case.status == status:
             break
         case = step(case)
