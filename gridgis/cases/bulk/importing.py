@@ -27,22 +27,22 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.contrib.gis.geos import Point
 from django.db import connection, models, transaction
 from django.utils import timezone
 from psycopg import sql
 from tqdm import tqdm
 
-from geodata.assign_points import NEAREST, RULE_NAMES, UNASSIGNED
+from geodata.assign_points import RULE_NAMES
 from geodata.china_coords import to_wgs84_array
 from gridgis.cases.models import Case, Category
-from gridgis.cases.services import _warnings
-from gridgis.territory.models import Building, Grid
+from gridgis.territory.models import Building
 
 from . import pgcopy
 from .csvfile import CaseRows, read_cases_csv
+from .db import column_types, key_column, stage
 from .deadlines import add_working_hours_us
-from .territory import Territory, load_territory
+from .placement import Placed, place_points
+from .territory import load_territory
 
 TABLE = Case._meta.db_table
 SEQUENCE = "cases_case_number_seq"
@@ -90,15 +90,6 @@ class Located:
     candidates: np.ndarray  # JSON text
 
 
-@dataclass
-class Placed:
-    grid: np.ndarray  # index into the territory's grids, -1 for none
-    rule: np.ndarray  # geodata.assign_points rule numbers
-    distance_m: np.ndarray
-    territory_code: np.ndarray
-    warnings: np.ndarray  # JSON text
-
-
 def import_cases(*, path: Path, crs: str = "wgs84", batch: int = 100_000, jurisdiction: str = "",
                  rebuild_indexes: bool | None = None, encoding: str = "utf-8-sig",
                  progress: bool = False) -> ImportCasesReport:
@@ -132,12 +123,11 @@ def _import(cursor, rows: CaseRows, report: ImportCasesReport, bar: _Bar, *, jur
     with _timed(report, "locate", bar):
         located = _locate(rows)
     with _timed(report, "assign", bar):
-        territory = load_territory(cursor)
-        placed = _place(territory, located, jurisdiction)
+        placed = place_points(load_territory(cursor), located.lon, located.lat, jurisdiction)
     with _timed(report, "number", bar):
         numbers, report.numbered = _numbers(cursor, rows)
     with _timed(report, "write", bar):
-        columns = _case_columns(cursor, rows, located, placed, territory, numbers)
+        columns = _case_columns(cursor, rows, located, placed, numbers)
         report.rebuilt_indexes = bool(len(rows)) and (_should_rebuild(cursor, len(rows)) if rebuild is None
                                                       else rebuild)
         _write(cursor, columns, len(rows), batch, report.rebuilt_indexes, bar)
@@ -167,7 +157,7 @@ def _new_rows(cursor, rows: CaseRows) -> np.ndarray:
 
 
 def _existing_numbers(cursor, numbers: np.ndarray) -> np.ndarray:
-    _stage(cursor, "_import_numbers", {"i": ("int8", pgcopy.Int8(np.arange(numbers.size))),
+    stage(cursor, "_import_numbers", {"i": ("int8", pgcopy.Int8(np.arange(numbers.size))),
                                        "number": ("text", pgcopy.Text(numbers))}, numbers.size)
     cursor.execute(sql.SQL("SELECT s.i FROM _import_numbers s JOIN {} c ON c.number = s.number")
                    .format(sql.Identifier(TABLE)))
@@ -191,7 +181,7 @@ SELECT s.i FROM s JOIN c USING ({names}, k)
 
 def _existing_contents(cursor, rows: CaseRows) -> np.ndarray:
     n = len(rows)
-    _stage(cursor, "_import_contents", {
+    stage(cursor, "_import_contents", {
         "i": ("int8", pgcopy.Int8(np.arange(n))),
         "received_at": ("timestamptz", pgcopy.Timestamptz(rows.received_us)),
         "description": ("text", pgcopy.Text(rows.description)), "address": ("text", pgcopy.Text(rows.address)),
@@ -248,38 +238,6 @@ def _geocode(located: Located, index: np.ndarray, addresses: np.ndarray) -> None
             located.building_id[i] = buildings.get(result.building_code, -1)
 
 
-def _place(territory: Territory, located: Located, jurisdiction: str) -> Placed:
-    """assignment.place for every located row; territory code and warnings as case_create sets them."""
-    n = located.lon.size
-    grid, rule = np.full(n, -1, dtype=np.int64), np.full(n, UNASSIGNED, dtype=np.int8)
-    distance = np.full(n, np.nan)
-    has = ~np.isnan(located.lon)
-    result = territory.grids.assign(located.lon[has], located.lat[has])
-    grid[has], rule[has] = result.grid_index, result.rule
-    distance[has] = np.where(result.rule == NEAREST, np.round(result.distance_m, 2), result.distance_m)
-    code = np.full(n, jurisdiction, dtype=object)
-    code[grid >= 0] = territory.code[grid[grid >= 0]]
-    unplaced = has & (grid < 0)
-    district = territory.district_of(located.lon[unplaced], located.lat[unplaced])
-    code[np.flatnonzero(unplaced)[district != ""]] = district[district != ""]
-    return Placed(grid=grid, rule=rule, distance_m=distance, territory_code=code,
-                  warnings=_warning_texts(has, grid >= 0, code != ""))
-
-
-def _warning_texts(has_point: np.ndarray, has_grid: np.ndarray, has_code: np.ndarray) -> np.ndarray:
-    """services._warnings for each row, asked once for each of the four situations it distinguishes."""
-    out = np.empty(has_point.size, dtype=object)
-    somewhere = Point(0, 0, srid=4326)
-    for point in (False, True):
-        for code in (False, True):
-            case = Case(location=somewhere if point else None, territory_code="x" if code else "")
-            text = json.dumps(_warnings(case), ensure_ascii=False)
-            out[(has_point == point) & (has_code == code) & ~has_grid] = text
-    out[has_grid] = json.dumps(_warnings(Case(location=somewhere, grid=Grid(), territory_code="x")),
-                               ensure_ascii=False)
-    return out
-
-
 def _numbers(cursor, rows: CaseRows) -> tuple[np.ndarray, int]:
     """The file's numbers, and for rows without one `YYYYMMDD` (local reception date) + the next value of
     the sequence, as services._next_number makes them; the values are taken in one statement."""
@@ -328,34 +286,32 @@ def _count(report: ImportCasesReport, located: Located, placed: Placed) -> None:
 # --- the rows for COPY -------------------------------------------------------------------------------
 
 
-def _case_columns(cursor, rows: CaseRows, located: Located, placed: Placed, territory: Territory,
+def _case_columns(cursor, rows: CaseRows, located: Located, placed: Placed,
                   numbers: np.ndarray) -> dict[str, pgcopy.Column]:
     """Column name → values, for every column of the cases table the import fills; the rest are NULL or
     the database's default."""
-    types = _column_types(cursor)
-    grid = placed.grid
-    on_grid = grid >= 0
-    pick = lambda values: np.where(on_grid, values[np.maximum(grid, 0)], -1)  # noqa: E731
-    worker = pick(territory.worker_id)
-    staff = np.where(worker < 0, pick(territory.staff_id), -1)
+    types = column_types(cursor, TABLE)
+
+    def key(column: str, values: np.ndarray) -> pgcopy.Column:
+        return key_column(types[column], values)[1]
+
     deadline, no_deadline = _deadlines(rows)
     has_point = ~np.isnan(located.lon)
     now = int(timezone.now().timestamp() * 1_000_000)
     values = {
         "number": pgcopy.Text(numbers), "status": pgcopy.coded_text(rows.status),
-        "description": pgcopy.Text(rows.description), "category_id": _int(types, "category_id", rows.category_id),
+        "description": pgcopy.Text(rows.description), "category_id": key("category_id", rows.category_id),
         "channel": pgcopy.coded_text(rows.channel),
         "location": pgcopy.Raw(pgcopy.ewkb_points(located.lon, located.lat), ~has_point),
         "raw_lon": pgcopy.Float8(rows.lon), "raw_lat": pgcopy.Float8(rows.lat), "raw_crs": pgcopy.coded_text(rows.crs),
         "address": pgcopy.Text(rows.address), "reporter_name": pgcopy.Text(rows.reporter_name),
         "reporter_phone": pgcopy.Text(rows.reporter_phone),
-        "grid_id": _int(types, "grid_id", pick(territory.grid_id)),
-        "community_id": _int(types, "community_id", pick(territory.community_id)),
-        "street_id": _int(types, "street_id", pick(territory.street_id)),
-        "territory_code": pgcopy.coded_text(placed.territory_code),
-        "assignee_id": _int(types, "assignee_id", worker), "assignee_staff_id": _int(types, "assignee_staff_id", staff),
+        "grid_id": key("grid_id", placed.grid_id), "community_id": key("community_id", placed.community_id),
+        "street_id": key("street_id", placed.street_id), "territory_code": pgcopy.coded_text(placed.territory_code),
+        "assignee_id": key("assignee_id", placed.worker_id),
+        "assignee_staff_id": key("assignee_staff_id", placed.staff_id),
         "geocode_method": pgcopy.coded_text(located.method), "geocode_confidence": pgcopy.Float8(located.confidence),
-        "geocode_building_id": _int(types, "geocode_building_id", located.building_id),
+        "geocode_building_id": key("geocode_building_id", located.building_id),
         "geocode_candidates": pgcopy.coded_text(located.candidates, prefix=b"\x01"),
         "needs_location": pgcopy.Bool(~has_point),
         "assignment_rule": pgcopy.Coded(placed.rule.astype(np.int64), [r.encode() for r in RULE_NAMES]),
@@ -367,18 +323,6 @@ def _case_columns(cursor, rows: CaseRows, located: Located, placed: Placed, terr
     }
     values.update(_defaults(types, set(values), len(rows)))
     return values
-
-
-def _column_types(cursor) -> dict[str, str]:
-    cursor.execute("SELECT column_name, udt_name FROM information_schema.columns "
-                   "WHERE table_schema = current_schema() AND table_name = %s", [TABLE])
-    return dict(cursor.fetchall())
-
-
-def _int(types: dict[str, str], column: str, values: np.ndarray) -> pgcopy.Column:
-    """A foreign key: bigint or integer, as the table has it; negative values are NULL."""
-    kind = pgcopy.Int8 if types[column] == "int8" else pgcopy.Int4
-    return kind(values, values < 0)
 
 
 def _defaults(types: dict[str, str], filled: set[str], rows: int) -> dict[str, pgcopy.Column]:
@@ -405,19 +349,6 @@ def _defaults(types: dict[str, str], filled: set[str], rows: int) -> dict[str, p
 
 
 # --- writing -----------------------------------------------------------------------------------------
-
-
-def _stage(cursor, table: str, columns: dict[str, tuple[str, pgcopy.Column]], rows: int) -> None:
-    """A temporary table filled by binary COPY."""
-    name = sql.Identifier(table)
-    definition = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(kind))
-                                    for c, (kind, _) in columns.items())
-    cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(name))
-    cursor.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(name, definition))
-    with cursor.copy(sql.SQL("COPY {} FROM STDIN (FORMAT binary)").format(name)) as copy:
-        for block in pgcopy.binary_blocks([column for _, column in columns.values()], rows=rows):
-            copy.write(block)
-    cursor.execute(sql.SQL("ANALYZE {}").format(name))
 
 
 def _should_rebuild(cursor, new_rows: int) -> bool:
