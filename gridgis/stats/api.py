@@ -16,8 +16,9 @@ class Indicators(APIView):
     """Indicators (统计指标) of a territory node, a department or a grid worker over a period.
 
     Parameters (all optional; at most one of node / department / worker):
-    - `node`: a territory code of any level (district 6, street 9, community 12, grid 15 digits); by default
-      the caller's own node (when they answer for several, name one). Outside the caller's scope: 404.
+    - `node`: a territory code of any level (district 6, street 9, community 12, grid 15 digits). Outside the
+      caller's scope: 404. Without node/department/worker: the caller's own node (when they answer for
+      several, name one: 400), or their department for a department handler.
     - `department`: a department code — the cases it leads or co-handles (主办/协办) within the caller's scope.
     - `worker`: a grid worker's worker_id — the cases assigned to them.
     - `start`, `end`: dates (YYYY-MM-DD, both included, Asia/Shanghai); by default the current month.
@@ -52,16 +53,14 @@ class Indicators(APIView):
 
 
 def _subject(user, params: dict) -> selectors.Subject | None:
+    if "node" in params:
+        return selectors.node_subject(user, params["node"])
     if "department" in params:
         return selectors.department_subject(user, params["department"])
     if "worker" in params:
         return selectors.worker_subject(user, params["worker"])
-    node = params.get("node")
-    if node is None:
-        homes = selectors.home_nodes(user)
-        if len(homes) > 1:
-            raise ValidationError({"node": [_("您负责多个辖区，请指定其一：%(codes)s") % {"codes": "、".join(homes)}]})
-        if not homes:
-            return None
-        node = homes[0]
-    return selectors.node_subject(user, node)
+    try:
+        return selectors.home_subject(user)
+    except selectors.SeveralHomes as several:
+        message = _("您负责多个辖区，请指定其一：%(codes)s") % {"codes": "、".join(several.codes)}
+        raise ValidationError({"node": [message]}) from None

@@ -51,7 +51,7 @@ from gridgis.cases.models import Case, CaseDepartment
 from gridgis.cases.selectors import cases_for
 from gridgis.cases.worktime import SHANGHAI
 from gridgis.territory.models import Community, District, Grid, Street
-from gridgis.workforce.models import Department, GridWorker, StaffRole
+from gridgis.workforce.models import Department, GridAssignment, GridWorker, StaffRole
 from gridgis.workforce.selectors import scope_prefixes
 
 LEVELS = {0: "city", **{length: level for level, length in CODE_LENGTHS.items()}}
@@ -106,10 +106,27 @@ def _sees(prefixes: tuple[str, ...], code: str) -> bool:
     return any(code.startswith(prefix) for prefix in prefixes)
 
 
-def home_nodes(user) -> list[str]:
-    """The nodes a user answers for: their scope prefixes without those nested inside another."""
+class SeveralHomes(Exception):
+    """The caller answers for several nodes: they must name one."""
+
+    def __init__(self, codes: list[str]):
+        super().__init__(codes)
+        self.codes = codes
+
+
+def home_subject(user) -> Subject | None:
+    """What a caller sees without naming anything: a department handler with no other role, their
+    department; anyone else, the node they answer for (SeveralHomes when that is more than one)."""
+    roles = list(StaffRole.objects.filter(user=user).values_list("role", "department__code"))
+    handled = {code for role, code in roles if role == StaffRole.Role.DEPARTMENT_HANDLER and code}
+    if len(handled) == 1 and all(role == StaffRole.Role.DEPARTMENT_HANDLER for role, _ in roles) \
+            and not GridAssignment.objects.filter(worker__user=user).exists():
+        return department_subject(user, handled.pop())
     prefixes = scope_prefixes(user)
-    return [p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)]
+    homes = [p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)]
+    if len(homes) > 1:
+        raise SeveralHomes(homes)
+    return node_subject(user, homes[0]) if homes else None
 
 
 def node_subject(user, code: str) -> Subject | None:

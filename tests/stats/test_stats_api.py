@@ -290,6 +290,16 @@ def test_a_department_counts_the_cases_it_leads_or_co_handles(cases, alice):
     assert get(alice, department="210302-ZJJ").json()["figures"] == ZJJ
 
 
+def test_a_department_handler_sees_their_department_by_default_and_only_its_cases(cases, departments, town):
+    erin = make_user("erin")
+    StaffRole.objects.create(user=erin, role=StaffRole.Role.DEPARTMENT_HANDLER, scope_code=town.district.code,
+                             department=departments["cgj"])
+    assert get(erin).json()["subject"]["code"] == "210302-CGJ"
+    assert get(erin).json()["figures"] == CGJ
+    # Naming the district does not widen what they see: the figures still come through the case scope.
+    assert get(erin, node="210302").json()["figures"] == CGJ
+
+
 def test_department_figures_stay_within_the_callers_scope(cases, bob):
     # bob's west grid holds none of the departments' cases.
     assert get(bob, department="210302-ZJJ").json()["figures"]["received"] == 0
