@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import selectors
-from .serializers import StatsQuerySerializer
+from .serializers import IndicatorsSerializer, StatsQuerySerializer
 
 
 class Indicators(APIView):
@@ -43,13 +44,16 @@ class Indicators(APIView):
       (`as_of`), whatever the period.
     """
 
+    @extend_schema(summary="Indicators (统计指标)", tags=["stats"], parameters=[StatsQuerySerializer],
+                   responses={200: IndicatorsSerializer})
     def get(self, request):
         query = StatsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         subject = _subject(request.user, query.validated_data)
         if subject is None:
             raise Http404
-        return Response(selectors.indicators(request.user, subject, query.validated_data["period"]))
+        body = selectors.indicators(request.user, subject, query.validated_data["period"])
+        return Response(IndicatorsSerializer(body).data)
 
 
 def _subject(user, params: dict) -> selectors.Subject | None:

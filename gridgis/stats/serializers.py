@@ -46,3 +46,48 @@ def _within_range(value: dt.date) -> dt.date:
     if not EARLIEST <= value <= LATEST:
         raise serializers.ValidationError(_("日期应在 2000-01-01 与 2099-12-31 之间"))
     return value
+
+
+class StatsFiguresSerializer(serializers.Serializer):
+    received = serializers.IntegerField()
+    registered = serializers.IntegerField()
+    closed = serializers.IntegerField()
+    due_to_close = serializers.IntegerField()
+    closed_on_time = serializers.IntegerField()
+    reopened = serializers.IntegerField()
+    rated = serializers.IntegerField()
+    satisfied = serializers.IntegerField()
+    open_now = serializers.IntegerField()
+    overdue_now = serializers.IntegerField()
+    closed_rate = serializers.FloatField(allow_null=True, help_text="办结率 = closed ÷ due_to_close")
+    on_time_rate = serializers.FloatField(allow_null=True, help_text="按期结案率 = closed_on_time ÷ due_to_close")
+    rework_rate = serializers.FloatField(allow_null=True, help_text="返工率 = reopened ÷ closed")
+    satisfaction_rate = serializers.FloatField(allow_null=True, help_text="满意率 = satisfied ÷ rated")
+    avg_handling_hours = serializers.FloatField(allow_null=True, help_text="mean of closed_at − received_at")
+
+
+class StatsSubjectSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(["city", "district", "street", "community", "grid", "department", "worker"])
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class StatsChildSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(["district", "street", "community", "grid", "unplaced"])
+    code = serializers.CharField()
+    name = serializers.CharField(allow_null=True, help_text="null for a code that no longer names a node")
+    figures = StatsFiguresSerializer()
+
+
+class StatsPeriodSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    timezone = serializers.CharField()
+
+
+class IndicatorsSerializer(serializers.Serializer):
+    subject = StatsSubjectSerializer()
+    period = StatsPeriodSerializer()
+    as_of = serializers.DateTimeField(help_text="the moment of the open_now / overdue_now snapshot")
+    figures = StatsFiguresSerializer()
+    children = StatsChildSerializer(many=True)
