@@ -251,7 +251,8 @@ SELECT substr(territory_code, 1, 9) AS key,
        count(*) FILTER (WHERE rated_at >= %(lo)s AND rated_at < %(hi)s AND satisfaction <> '') AS rated,
        count(*) FILTER (WHERE rated_at >= %(lo)s AND rated_at < %(hi)s AND satisfaction = 'satisfied') AS satisfied,
        count(*) FILTER (WHERE status IN ({open})) AS open_now,
-       count(*) FILTER (WHERE status IN ({open}) AND (overdue OR deadline < %(now)s)) AS overdue_now,
+       count(*) FILTER (WHERE status IN ({open})
+                              AND (overdue OR deadline < coalesce(deadline_paused_at, %(now)s))) AS overdue_now,
        sum(closed_at - received_at) FILTER (WHERE status = 'closed' AND closed_at >= %(lo)s
                                              AND closed_at < %(hi)s) AS handling
   FROM cases_case

@@ -40,8 +40,8 @@ class Indicators(APIView):
       rework_rate 返工率 = reopened ÷ closed; satisfaction_rate 满意率 = satisfied ÷ rated.
       Rates: numbers with 4 decimals, null when the denominator is 0.
     - avg_handling_hours 平均处置时长: mean of closed_at − received_at of the closed cases, calendar hours.
-    - open_now 在办数, overdue_now 超期数 (open, and past the deadline or flagged overdue): as of the request
-      (`as_of`), whatever the period.
+    - open_now 在办数, overdue_now 超期数 (open, and flagged overdue or past the deadline — a clock paused for a
+      pending extension only up to the pause): as of the request (`as_of`), whatever the period.
     """
 
     @extend_schema(summary="Indicators (统计指标)", tags=["stats"], parameters=[StatsQuerySerializer],

@@ -21,7 +21,8 @@ is not closed while it is being reworked, and counts in the period of its last c
 - avg_handling_hours 平均处置时长: mean of closed_at − received_at over the closed cases, in calendar hours
   (2 decimals, null when nothing was closed).
 - open_now 在办数 and overdue_now 超期数: a snapshot at the time of the request, whatever the period: open cases,
-  and open cases past their deadline or flagged overdue.
+  and open cases flagged overdue or past their deadline (a clock paused for a pending extension counts only up
+  to the pause, as the deadline sweep does).
 
 A node's figures are broken down one level down (district → streets …, grid → none) by the code prefix of
 that level. Cases filed at the node itself (an unplaced case carries its district's code) form an "unplaced"
@@ -42,7 +43,7 @@ from functools import reduce
 
 from django.db import connections, transaction
 from django.db.models import Count, DurationField, Exists, F, OuterRef, Q, QuerySet, Sum, Value
-from django.db.models.functions import Substr
+from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -199,7 +200,8 @@ def _conditions(period: Period, now: dt.datetime) -> dict[str, Q]:
         "rated": rated,
         "satisfied": rated & Q(satisfaction=Case.Satisfaction.SATISFIED),
         "open_now": open_,
-        "overdue_now": open_ & (Q(overdue=True) | Q(deadline__lt=now)),
+        # A clock paused for a pending extension has run only up to the pause (as the deadline sweep sees it).
+        "overdue_now": open_ & (Q(overdue=True) | Q(deadline__lt=Coalesce("deadline_paused_at", Value(now)))),
     }
 
 

@@ -2,7 +2,7 @@
 
 The town of tests.territory_factories (district 210302 → street 210302001 → community 明达 210302001002 with
 the west grid W (bob) and the east grid E (charlie)), plus a second community 胜利 210302001003 with one grid
-G3. Fourteen cases, October 2026 being the period under test (times are Asia/Shanghai):
+G3. Fifteen cases, October 2026 being the period under test (times are Asia/Shanghai):
 
       grid status       received     registered  deadline     closed              rated
 C1    W    closed       10-03 09:00  10-03 09:20 10-10 18:00  10-08 10:30 on time 10-09 满意
@@ -18,9 +18,11 @@ C9    E    dispatched   10-12 10:00  10-12 10:30 10-19 18:00  —               
 C10   E    closed       10-15 08:00  10-15 08:10 10-22 18:00  10-22 17:00 on time —               lead 城管, co 住建
 C11   G3   closed       10-01 00:00  10-01 00:20 10-08 18:00  10-07 12:00 on time 10-07 20:00 满意 department 住建
 C12   G3   registered   10-18 09:00  10-18 09:30 10-25 18:00  —                   —
+C15   G3   accepted     10-25 09:00  10-25 09:10 11-20 18:00  —                   —               clock paused 11-15
 C13   —    received     10-09 10:00  —           10-16 18:00  —                   —               unplaced (code 210302)
 
-Every open case's deadline has passed by the time the tests run (after 2026-11-28), so each is overdue now.
+Every open case's deadline has passed by the time the tests run (after 2026-11-28), so each is overdue now —
+except C15, whose clock stopped (an extension pending) before its deadline.
 """
 
 from __future__ import annotations
@@ -116,6 +118,8 @@ def cases(town, bob, charlie, victory, departments) -> dict[str, Case]:
                          department=departments["zjj"]),
         "C12": make_case(victory, "registered", at(10, 18, 9), at(10, 25, 18), registered=at(10, 18, 9, 30)),
         "C13": make_case(None, "received", at(10, 9, 10), at(10, 16, 18)),
+        "C15": make_case(victory, "accepted", at(10, 25, 9), at(11, 20, 18), registered=at(10, 25, 9, 10),
+                         deadline_paused_at=at(11, 15, 10)),
     }
     CaseDepartment.objects.create(case=c["C10"], department=departments["cgj"], role="lead")
     CaseDepartment.objects.create(case=c["C10"], department=departments["zjj"], role="co")
@@ -147,14 +151,15 @@ WEST = figures(5, 4, 4, 5, 2, 1, 3, 2, 2, 2, 0.8, 0.4, 0.25, 0.6667, 178.0)
 EAST = figures(3, 3, 2, 3, 2, 1, 1, 1, 1, 1, 0.6667, 0.6667, 0.5, 1.0, 161.5)
 # 明达社区 = West + East: handling 1035 h / 6 = 172.5; rates 6/8, 4/8, 2/6, 3/4.
 MINGDA = figures(8, 7, 6, 8, 4, 2, 4, 3, 3, 3, 0.75, 0.5, 0.3333, 0.75, 172.5)
-# 胜利社区 (G3): C11 received 10-01 00:00 (still October), closed on time, 满意, 156 h; C12 open, overdue.
-VICTORY = figures(2, 2, 1, 2, 1, 0, 1, 1, 1, 1, 0.5, 0.5, 0.0, 1.0, 156.0)
+# 胜利社区 (G3): C11 received 10-01 00:00 (still October), closed on time, 满意, 156 h; C12 open, overdue; C15
+# received and open, not due in October (deadline in November) and not overdue (its clock is paused).
+VICTORY = figures(3, 3, 1, 2, 1, 0, 1, 1, 2, 1, 0.5, 0.5, 0.0, 1.0, 156.0)
 # The street = both communities: handling 1191 h / 7 = 170.1429; rates 7/10, 5/10, 2/7 = 0.2857, 4/5.
-STREET = figures(10, 9, 7, 10, 5, 2, 5, 4, 4, 4, 0.7, 0.5, 0.2857, 0.8, 170.14)
+STREET = figures(11, 10, 7, 10, 5, 2, 5, 4, 5, 4, 0.7, 0.5, 0.2857, 0.8, 170.14)
 # C13, unplaced, filed under the district's code: received, due (deadline 10-16), open and overdue.
 UNPLACED = figures(1, 0, 0, 1, 0, 0, 0, 0, 1, 1, 0.0, 0.0, None, None, None)
 # The district = the street + C13: rates 7/11 = 0.6364, 5/11 = 0.4545, 2/7, 4/5.
-DISTRICT = figures(11, 9, 7, 11, 5, 2, 5, 4, 5, 5, 0.6364, 0.4545, 0.2857, 0.8, 170.14)
+DISTRICT = figures(12, 10, 7, 11, 5, 2, 5, 4, 6, 5, 0.6364, 0.4545, 0.2857, 0.8, 170.14)
 
 
 def test_the_district_figures_equal_the_hand_computed_ones(cases, alice):
@@ -215,7 +220,7 @@ def test_the_period_defaults_to_the_current_month(cases, alice):
     today = dt.datetime.now(SHANGHAI).date()
     assert body["period"]["start"] == today.replace(day=1).isoformat()
     assert body["period"]["end"][:7] == today.isoformat()[:7]
-    assert body["figures"]["open_now"] == 5  # the snapshot does not depend on the period
+    assert body["figures"]["open_now"] == 6  # the snapshot does not depend on the period
 
 
 def test_a_grid_worker_sees_their_grid_by_default_and_not_the_district(cases, bob, town):
