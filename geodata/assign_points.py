@@ -4,8 +4,10 @@ PostGIS one point at a time), for millions of points a second. Pure numpy and sh
 Rules, as assignment.place() applies them:
 1. covering: the grid whose polygon covers the point, boundary included (shapely's intersects_xy is
    PostGIS's ST_Covers for a point); a point on a shared boundary goes to the grid with the lowest code.
-2. nearest: a point outside every grid goes to the nearest grid within `max_distance_m` metres, measured on
-   the WGS84 ellipsoid; equal distances go to the lowest `tie_key` (place() sorts by grid id; default: code).
+2. nearest: a point outside every grid goes to the nearest grid within `max_distance_m` metres, measured as
+   PostGIS measures a geography distance (the closest point on the grid's edges taken as great-circle arcs,
+   the distance to it on the WGS84 ellipsoid); distances within TIE_M are equal, and go to the lowest
+   `tie_key` (place() sorts by grid id; default: the code).
 3. unassigned: everything else (and coordinates that are not finite).
 
 How. A lattice of square cells (about `cells_across` to a grid's width) is laid over the grids once per
@@ -32,6 +34,9 @@ COVERING, NEAREST, UNASSIGNED = 0, 1, 2
 RULE_NAMES = ("covering_grid", "nearest_grid", "unassigned")  # Case.AssignmentRule values, by rule number
 
 EPS = 1e-11  # degrees (~1 µm): far above the rounding of a point's cell, far below any real feature
+# Distances this close are equal: a point as near two grids (north of the corner they share) comes out
+# micrometres nearer one or the other in floating point, here and in PostGIS alike; the tie key decides.
+TIE_M = 1e-3
 MAX_CELLS = 1 << 24
 AUTO_CELLS = 1 << 20
 _FAR, _NEAR = -1, -2  # cell codes; a code c >= 0 is a grid index, c <= -3 boundary cell number -3 - c
@@ -158,8 +163,7 @@ class PointAssigner:
 
     def _nearest(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The nearest grid within max_distance_m of each point (-1 for none) and its distance in metres.
-        Candidates by bounding box; distance to each of their edges in the point's local metric frame, then
-        measured again from the foot found, at the mean latitude of the two (error ~1e-10 of the distance)."""
+        Candidates by bounding box, then the distance to each as PostGIS measures geography distances."""
         grid = np.full(x.size, -1, dtype=np.int64)
         metres = np.full(x.size, np.inf)
         reach_lat = self.max_distance_m / _METRES_PER_DEG_MIN * 1.01
@@ -169,8 +173,12 @@ class PointAssigner:
         if not point.size:
             return grid, np.full(x.size, np.nan)
         pair_dist = _distance_to_grids(self.edges, x[point], y[point], cand)
-        # per point: the smallest distance, then the lowest tie rank
-        order = np.lexsort((self.tie_rank[cand], pair_dist, point))
+        # per point: the grids as near as the nearest (within TIE_M), of those the lowest tie rank
+        nearest = np.full(x.size, np.inf)
+        np.minimum.at(nearest, point, pair_dist)
+        tied = pair_dist <= nearest[point] + TIE_M
+        point, cand, pair_dist = point[tied], cand[tied], pair_dist[tied]
+        order = np.lexsort((self.tie_rank[cand], point))
         point, cand, pair_dist = point[order], cand[order], pair_dist[order]
         first = np.r_[True, point[1:] != point[:-1]]
         best, best_grid, best_dist = point[first], cand[first], pair_dist[first]
@@ -402,23 +410,43 @@ def _near(lat: Lattice, boundary: np.ndarray, max_distance_m: float) -> np.ndarr
 
 
 def _distance_to_grids(e: Edges, px: np.ndarray, py: np.ndarray, grids: np.ndarray) -> np.ndarray:
-    """Metres from each point to the boundary of the grid paired with it (the points are outside it)."""
+    """Metres from each point to the grid paired with it (the point is outside it), as PostGIS measures a
+    geography distance: the closest point is found on the sphere, edges being great-circle arcs, and the
+    distance to it is then measured on the ellipsoid. A point that lies inside the grid once its edges bulge
+    as arcs (within centimetres of a long edge) is at distance 0, as in PostGIS."""
     counts = e.start[grids + 1] - e.start[grids]
     pair = np.repeat(np.arange(grids.size), counts)
     edge = e.start[grids][pair] + _ramp(counts)
-    x, y = px[pair], py[pair]
-    east, north = _metres_per_degree(y)
-    ax, ay = (e.x1[edge] - x) * east, (e.y1[edge] - y) * north
-    bx, by = (e.x2[edge] - x) * east, (e.y2[edge] - y) * north
-    dx, dy = bx - ax, by - ay
-    length2 = dx * dx + dy * dy
+    p, a, b = _unit(px[pair], py[pair]), _unit(e.x1[edge], e.y1[edge]), _unit(e.x2[edge], e.y2[edge])
+    normal = np.cross(a, b)
+    length = np.linalg.norm(normal, axis=1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.clip(np.where(length2 > 0, -(ax * dx + ay * dy) / length2, 0.0), 0.0, 1.0)
-    rough = np.hypot(ax + t * dx, ay + t * dy)
-    # the foot of the nearest edge of each pair, measured again at the mean latitude of point and foot
-    order = np.lexsort((rough, pair))
-    first = order[np.r_[True, pair[order][1:] != pair[order][:-1]]]
-    foot_x = e.x1[edge[first]] + t[first] * (e.x2 - e.x1)[edge[first]]
-    foot_y = e.y1[edge[first]] + t[first] * (e.y2 - e.y1)[edge[first]]
-    east, north = _metres_per_degree((py + foot_y) / 2)
-    return np.hypot((foot_x - px) * east, (foot_y - py) * north)
+        pole = normal / length
+        foot = p - np.sum(p * pole, axis=1, keepdims=True) * pole  # p dropped onto the edge's great circle
+        foot /= np.linalg.norm(foot, axis=1, keepdims=True)
+    on_arc = ((length[:, 0] > 0) & (np.sum(np.cross(a, foot) * normal, axis=1) >= 0)
+              & (np.sum(np.cross(foot, b) * normal, axis=1) >= 0))
+    to_a, to_b = _angle(p, a), _angle(p, b)
+    end = np.where((to_a <= to_b)[:, None], a, b)
+    foot = np.where(on_arc[:, None], foot, end)
+    angle = np.where(on_arc, _angle(p, foot), np.minimum(to_a, to_b))
+    inside = on_arc & (np.sum(p * normal, axis=1) > 0)  # left of an exterior ring's edge (counter-clockwise)
+    order = np.lexsort((angle, pair))
+    first = order[np.r_[True, pair[order][1:] != pair[order][:-1]]]  # each pair's closest edge
+    foot_lon = np.degrees(np.arctan2(foot[first, 1], foot[first, 0]))
+    foot_lat = np.degrees(np.arctan2(foot[first, 2], np.hypot(foot[first, 0], foot[first, 1])))
+    east, north = _metres_per_degree((py + foot_lat) / 2)
+    d_lon = (foot_lon - px + 180.0) % 360.0 - 180.0
+    metres = np.hypot(d_lon * east, (foot_lat - py) * north)
+    return np.where(inside[first], 0.0, metres)
+
+
+def _unit(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Points on the unit sphere (latitude taken as spherical, as PostGIS's geography does)."""
+    lon, lat = np.radians(lon), np.radians(lat)
+    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=1)
+
+
+def _angle(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Angle between unit vectors, accurate for tiny angles too."""
+    return np.arctan2(np.linalg.norm(np.cross(u, v), axis=1), np.sum(u * v, axis=1))

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from pyproj import Transformer
 
 from bench.assign import grid_codes, voronoi_tiling
-from geodata.assign_points import COVERING, NEAREST, UNASSIGNED, PointAssigner
+from geodata.assign_points import COVERING, NEAREST, TIE_M, UNASSIGNED, PointAssigner
 
 MAX_M = 50.0
 SAME_DISTANCE_M = 0.001  # the brute force and the assigner agree on distances this closely
@@ -51,9 +51,10 @@ def brute_force(lon: float, lat: float, codes, grids, *, max_m: float = MAX_M, t
     if covering:
         return min(covering, key=lambda k: codes[k]), COVERING, 0.0
     tie = codes if tie_key is None else tie_key
-    near = sorted(zip(metres_to(lon, lat, grids), tie, range(len(grids)), strict=True))
-    if near and near[0][0] <= max_m:
-        return near[0][2], NEAREST, near[0][0]
+    metres = metres_to(lon, lat, grids)
+    if len(grids) and metres.min() <= max_m:
+        k = min(np.flatnonzero(metres <= metres.min() + TIE_M), key=lambda k: tie[k])  # equal within 1 mm
+        return k, NEAREST, metres[k]
     return -1, UNASSIGNED, math.nan
 
 

@@ -389,6 +389,9 @@ def _drop_secondary(cursor) -> list[tuple[str, str, str]]:
     """Drops the table's secondary indexes, its unique constraints and its own foreign keys, and returns
     (kind, name, definition) of each. The primary key stays: other tables reference it."""
     cursor.execute("SET LOCAL lock_timeout = '30s'")  # behind a long transaction: fail, don't hang
+    # Foreign keys cannot be dropped while checks deferred earlier in the transaction wait (an enclosing
+    # transaction that wrote grids, say): run those checks now.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     cursor.execute(_SECONDARY, {"table": TABLE})
     saved = cursor.fetchall()
     table = sql.Identifier(TABLE)
@@ -411,6 +414,7 @@ def _restore_secondary(cursor, saved: list[tuple[str, str, str]]) -> None:
         else:
             cursor.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(table, sql.Identifier(name),
                                                                                  sql.SQL(definition)))
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # back to Django's (its foreign keys are initially deferred)
 
 
 # --- progress and timing -----------------------------------------------------------------------------

@@ -155,7 +155,7 @@ class Timestamptz(Column):
 @dataclass(frozen=True)
 class Text(Column):
     """text/varchar, or with prefix=b"\\x01" jsonb (its binary form is a version byte, then the JSON text).
-    `null` marks NULLs (their values must be ""; not with a prefix)."""
+    `null` marks NULLs (not with a prefix)."""
 
     values: Sequence[str]
     null: np.ndarray | None = None
@@ -163,9 +163,12 @@ class Text(Column):
 
     def fields(self, lo, hi):
         values = self.values[lo:hi]
+        null = None if self.null is None else self.null[lo:hi]
+        if null is not None and null.any():
+            values = ["" if n else v for v, n in zip(values, null.tolist(), strict=True)]
         lengths, data = _encode_joined(values, self.prefix.decode("ascii"))
-        if self.null is not None:
-            lengths[self.null[lo:hi]] = -1
+        if null is not None:
+            lengths[null] = -1
         return 4 + np.maximum(lengths, 0), _Writer(lengths=lengths, data=data)
 
 
