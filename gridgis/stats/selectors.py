@@ -36,8 +36,10 @@ migration cases/0006_stats_indexes), each narrowed by the node's code prefix.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import operator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -234,13 +236,21 @@ def counts_query(user, subject: Subject, period: Period, *, now: dt.datetime) ->
     return (cases.annotate(key=key).values("key").annotate(**_aggregates(period, now)).order_by())
 
 
+@contextlib.contextmanager
+def planner_settings(using: str = "default") -> Iterator[None]:
+    """A transaction in which the stats query is planned with random_page_cost = 1.1.
+
+    The heap is in arrival order, so a period's rows share pages; the bitmap-scan cost model assumes random
+    pages and, at the default random_page_cost of 4, reads a street's whole history through the bare code
+    index (≈3× slower at 1M cases) instead of the period's ranges. Our pages are cached or on SSD anyway."""
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute("SET LOCAL random_page_cost = 1.1")
+        yield
+
+
 def raw_counts(user, subject: Subject, period: Period, *, now: dt.datetime) -> dict[str, dict]:
     query = counts_query(user, subject, period, now=now)
-    with transaction.atomic(using=query.db), connections[query.db].cursor() as cursor:
-        # The heap is in arrival order, so a period's rows share pages; the bitmap-scan cost model assumes
-        # random pages and, at the default random_page_cost of 4, reads a street's whole history through the
-        # bare code index (≈3× slower at 1M cases) instead of the period's ranges. Pages here are cached/SSD.
-        cursor.execute("SET LOCAL random_page_cost = 1.1")
+    with planner_settings(query.db):
         return {row.pop("key"): row for row in query}
 
 
