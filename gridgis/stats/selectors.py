@@ -30,8 +30,9 @@ row, and cases under a code that no longer names a child (a retired grid) a row 
 children always add up to the node.
 
 Speed: one query of conditional aggregates (COUNT(*) FILTER (WHERE …)) grouped by the code prefix, over the
-rows some figure can count — a BitmapOr of range scans on the period's timestamps and the open cases (see
-migration cases/0006_stats_indexes), each narrowed by the node's code prefix.
+rows some figure can count — a BitmapOr of range scans, one per timestamp plus the open cases, each on an index
+of migration cases/0006: the timestamp alone for a district, (code, timestamp) below it, where the code prefix
+bounds the scan. It is planned with random_page_cost 1.1 (see planner_settings).
 """
 
 from __future__ import annotations
@@ -100,10 +101,6 @@ class Subject:
     child_kind: str | None = None
     children: dict[str, str] = field(default_factory=dict)  # code → name, in code order
 
-    @property
-    def territorial(self) -> bool:
-        return self.kind not in ("department", "worker")
-
 
 def _sees(prefixes: tuple[str, ...], code: str) -> bool:
     return any(code.startswith(prefix) for prefix in prefixes)
@@ -120,16 +117,23 @@ class SeveralHomes(Exception):
 def home_subject(user) -> Subject | None:
     """What a caller sees without naming anything: a department handler with no other role, their
     department; anyone else, the node they answer for (SeveralHomes when that is more than one)."""
-    roles = list(StaffRole.objects.filter(user=user).values_list("role", "department__code"))
-    handled = {code for role, code in roles if role == StaffRole.Role.DEPARTMENT_HANDLER and code}
-    if len(handled) == 1 and all(role == StaffRole.Role.DEPARTMENT_HANDLER for role, _ in roles) \
-            and not GridAssignment.objects.filter(worker__user=user).exists():
-        return department_subject(user, handled.pop())
+    department = _only_department(user)
+    if department:
+        return department_subject(user, department)
     prefixes = scope_prefixes(user)
     homes = [p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)]
     if len(homes) > 1:
         raise SeveralHomes(homes)
     return node_subject(user, homes[0]) if homes else None
+
+
+def _only_department(user) -> str | None:
+    """The department code of a user whose only role is handling for that one department."""
+    roles = set(StaffRole.objects.filter(user=user).values_list("role", "department__code"))
+    if len(roles) != 1 or GridAssignment.objects.filter(worker__user=user).exists():
+        return None
+    role, department = roles.pop()
+    return department if role == StaffRole.Role.DEPARTMENT_HANDLER else None
 
 
 def node_subject(user, code: str) -> Subject | None:
@@ -207,13 +211,11 @@ def _conditions(period: Period, now: dt.datetime) -> dict[str, Q]:
     }
 
 
-def _touched(period: Period, within: Q) -> Q:
-    """The rows some figure may count: the OR of one range per timestamp and the open cases, each arm also
-    carrying the node's code prefix, so that every arm has an index of its own — (code, timestamp) for a node
-    below the district, the timestamp alone for a district — and a lone prefix index scan, which would read
-    the node's whole history, is never an option for the planner."""
+def _touched(period: Period) -> Q:
+    """The rows some figure may count: one range per timestamp, or open now. Each arm has an index of its own
+    (migration cases/0006), so the planner reads them as a BitmapOr, narrowed by the node's code prefix."""
     arms = [period.holds(name) for name in PERIOD_STAMPS] + [Q(status__in=Case.OPEN_STATUSES)]
-    return reduce(operator.or_, (arm & within for arm in arms))
+    return reduce(operator.or_, arms)
 
 
 def _aggregates(period: Period, now: dt.datetime) -> dict:
@@ -228,12 +230,8 @@ def counts_query(user, subject: Subject, period: Period, *, now: dt.datetime) ->
     """The one query: per child code prefix (one row keyed "" without children), counts and summed handling
     time, over the rows touched by the period or open now."""
     key = Substr("territory_code", 1, CODE_LENGTHS[subject.child_kind]) if subject.child_kind else Value("")
-    cases = cases_for(user)
-    if subject.territorial:
-        cases = cases.filter(_touched(period, subject.cases))
-    else:
-        cases = cases.filter(subject.cases).filter(_touched(period, Q()))
-    return (cases.annotate(key=key).values("key").annotate(**_aggregates(period, now)).order_by())
+    cases = cases_for(user).filter(subject.cases).filter(_touched(period))
+    return cases.annotate(key=key).values("key").annotate(**_aggregates(period, now)).order_by()
 
 
 @contextlib.contextmanager
