@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef
 
-from gridgis.workforce.models import GridAssignment, GridWorker, StaffRole
+from gridgis.workforce.models import GridWorker, StaffRole
 
 from .models import Case, CaseDepartment, CaseExtension
 
@@ -23,12 +23,20 @@ class Actor:
     department_ids: frozenset[int] = frozenset()
     worker_id: int | None = None
     grid_ids: frozenset[int] = frozenset()
+    grid_codes: tuple[str, ...] = ()
 
     def covers(self, role: str, code: str) -> bool:
         return any(code.startswith(prefix) for prefix in self.prefixes.get(role, ()))
 
     def has_role(self, *roles: str) -> bool:
         return any(self.prefixes.get(role) for role in roles)
+
+    @property
+    def case_prefixes(self) -> tuple[str, ...]:
+        """The territory code prefixes of the cases this actor sees by territory: their grids and the
+        scopes of every role but department handler (whose role's scope only places them in a district)."""
+        codes = {p for role, scope in self.prefixes.items() if role != Role.DEPARTMENT_HANDLER for p in scope}
+        return tuple(sorted(codes.union(self.grid_codes)))
 
 
 NOBODY = Actor()
@@ -46,11 +54,14 @@ def actor_for(user) -> Actor:
         prefixes.setdefault(role, []).append(scope)
         if role == Role.DEPARTMENT_HANDLER and department is not None:
             departments.add(department)
-    worker = GridWorker.objects.filter(user=user).values_list("pk", flat=True).first()
-    grids = GridAssignment.objects.filter(worker_id=worker).values_list("grid_id", flat=True) if worker else ()
+    # One row per grid of the user's worker record (one row with no grid when it has none).
+    rows = list(GridWorker.objects.filter(user=user).values_list("pk", "assignments__grid_id",
+                                                                 "assignments__grid__code"))
     return Actor(
         user_id=user.pk, prefixes={k: tuple(v) for k, v in prefixes.items()},
-        department_ids=frozenset(departments), worker_id=worker, grid_ids=frozenset(grids),
+        department_ids=frozenset(departments), worker_id=rows[0][0] if rows else None,
+        grid_ids=frozenset(grid for _, grid, _ in rows if grid is not None),
+        grid_codes=tuple(sorted(code for _, _, code in rows if code)),
     )
 
 

@@ -17,11 +17,11 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gridgis.intake.api import CaseDetail as IntakeCaseDetail
 from gridgis.intake.api import CaseListCreate, CategoryList
 from gridgis.intake.serializers import CaseReportSerializer, CaseSerializer, CategorySerializer
 
 from . import selectors
+from .actors import Actor, actor_for
 from .serializers import (
     BODIES,
     LIST_FIELDS,
@@ -32,7 +32,7 @@ from .serializers import (
     Refusal,
     StepSerializer,
 )
-from .transitions import TRANSITIONS
+from .transitions import TRANSITIONS, acting_as
 from .workflow import RULES, CaseNotFound, IllegalTransition, NotPermitted, TransitionError
 
 ERRORS = {
@@ -42,13 +42,27 @@ ERRORS = {
 }
 
 
+class ActorMixin:
+    """The caller's roles and scope, read once per request and shared by the scope check, the service's
+    view of the case and the serializer."""
+
+    @property
+    def actor(self) -> Actor:
+        if not hasattr(self, "_actor"):
+            self._actor = actor_for(self.request.user)
+        return self._actor
+
+    def context(self) -> dict:
+        return {"request": self.request, "actor": self.actor}
+
+
 class CasePagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
 
 
-class CaseList(CaseListCreate):
+class CaseList(ActorMixin, CaseListCreate):
     """GET: the caller's cases (through their scope), filtered and paginated; POST: a new report (intake)."""
 
     pagination_class = CasePagination
@@ -68,10 +82,10 @@ class CaseList(CaseListCreate):
     def get(self, request):
         query = CaseListQuery(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
-        cases = selectors.case_list(request.user, **query.validated_data)
+        cases = selectors.case_list(request.user, actor=self.actor, **query.validated_data)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(cases, request, view=self)
-        return paginator.get_paginated_response(CaseSerializer(page, many=True, context={"request": request}).data)
+        return paginator.get_paginated_response(CaseSerializer(page, many=True, context=self.context()).data)
 
 
     @extend_schema(
@@ -87,13 +101,16 @@ class CaseList(CaseListCreate):
         return super().post(request)
 
 
-class CaseDetail(IntakeCaseDetail):
-    """The intake detail view, here for its place in the schema (same behaviour, same scope)."""
+class CaseDetail(ActorMixin, APIView):
+    """GET /api/v1/cases/{id}/ (the intake view's shape and scope; the caller's roles read once)."""
 
     @extend_schema(summary="A case in your scope",
                    responses={200: CaseSerializer, 403: ERRORS[403], 404: ERRORS[404]})
     def get(self, request, pk: int):
-        return super().get(request, pk)
+        case = selectors.case_detail(request.user, pk, self.actor)
+        if case is None:
+            raise Http404
+        return Response(CaseSerializer(case, context=self.context()).data)
 
 
 class Categories(CategoryList):
@@ -102,19 +119,19 @@ class Categories(CategoryList):
         return super().get(request)
 
 
-class CaseTimeline(APIView):
+class CaseTimeline(ActorMixin, APIView):
     """GET only: the timeline is append-only, here as in the database."""
 
     @extend_schema(summary="The case's timeline (append-only)",
                    responses={200: CaseEventSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]})
     def get(self, request, pk: int):
-        events = selectors.case_timeline(request.user, pk)
+        events = selectors.case_timeline(request.user, pk, self.actor)
         if events is None:
             raise Http404
         return Response(CaseEventSerializer(events, many=True, context={"request": request}).data)
 
 
-class CaseTransition(APIView):
+class CaseTransition(ActorMixin, APIView):
     """Base of the per-action views; `action_name` picks the rule, body and service."""
 
     action_name = ""
@@ -122,13 +139,14 @@ class CaseTransition(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def post(self, request, pk: int):
-        if not selectors.cases_for(request.user).filter(pk=pk).exists():
+        if not selectors.cases_for(request.user, self.actor).filter(pk=pk).exists():
             raise Http404  # before reading the body: nothing about a case outside the scope, not even a 400
         body = self.body_class(data=_body(request))
         body.is_valid(raise_exception=True)
-        TRANSITIONS[self.action_name](case=pk, by=request.user, **body.service_kwargs())
-        case = selectors.case_detail(request.user, pk)
-        return Response(CaseSerializer(case, context={"request": request}).data)
+        with acting_as(self.actor):
+            TRANSITIONS[self.action_name](case=pk, by=request.user, **body.service_kwargs())
+        case = selectors.case_detail(request.user, pk, self.actor)
+        return Response(CaseSerializer(case, context=self.context()).data)
 
     def handle_exception(self, exc):
         if isinstance(exc, CaseNotFound):

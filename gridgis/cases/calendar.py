@@ -10,11 +10,31 @@ working days on weekends (is_workday true). Rows are keyed by date, so loading a
 from __future__ import annotations
 
 import datetime as dt
+import time
+
+from django.db.models.signals import post_delete, post_save
 
 from .models import CalendarDay
 
+# Read at most once a minute per process: every deadline shown or set needs the overrides, and they change
+# a few times a year. A change made in this process (admin, loaddata) counts at once (forget_overrides).
+TTL_S = 60.0
+_cache: dict[str, tuple[float, dict[dt.date, bool]]] = {}
+
 
 def calendar_overrides() -> dict[dt.date, bool]:
-    """Every override, as the mapping worktime takes. A few dozen rows a year: one small query per use,
-    so an edit in the admin counts at once, with no cache to invalidate."""
-    return dict(CalendarDay.objects.values_list("date", "is_workday"))
+    """Every override, as the mapping worktime takes."""
+    cached = _cache.get("overrides")
+    if cached is not None and time.monotonic() - cached[0] < TTL_S:
+        return cached[1]
+    overrides = dict(CalendarDay.objects.values_list("date", "is_workday"))
+    _cache["overrides"] = (time.monotonic(), overrides)
+    return overrides
+
+
+def forget_overrides(**_) -> None:
+    _cache.clear()
+
+
+post_save.connect(forget_overrides, sender=CalendarDay, dispatch_uid="calendar-overrides-save")
+post_delete.connect(forget_overrides, sender=CalendarDay, dispatch_uid="calendar-overrides-delete")

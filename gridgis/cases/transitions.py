@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.contrib.gis.geos import Point
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,35 +51,64 @@ class Step:
     from_status: str
     now: dt.datetime = field(default_factory=timezone.now)
     data: dict = field(default_factory=dict)
+    before: dict = field(default_factory=dict)  # the row as locked, to write back only what changed
+
+    def changed_fields(self) -> list[str]:
+        fields = Case._meta.concrete_fields
+        return [*(f.attname for f in fields if getattr(self.case, f.attname) != self.before[f.attname]), "updated_at"]
 
     @cached_property
     def overrides(self) -> dict[dt.date, bool]:
         return calendar_overrides()
 
 
-def _lock(case: Case | int, by) -> Case:
+def _lock(case: Case | int, by, actor: Actor) -> Case:
+    """The case row, locked, through the caller's scope, with what the rules read about it."""
     pk = case.pk if isinstance(case, Case) else case
-    visible = Case.objects.all() if by is None else cases_for(by)
+    visible = Case.objects.all() if by is None else cases_for(by, actor)
+    pending = CaseExtension.objects.filter(case=OuterRef("pk"), decision=CaseExtension.Decision.PENDING)
     locked = (visible.select_for_update(of=("self",)).select_related("category", "assignee", "assignee_staff")
-              .filter(pk=pk).first())
+              .annotate(pending_extension=Exists(pending)).prefetch_related("departments").filter(pk=pk).first())
     if locked is None:
         raise CaseNotFound(pk)
     return locked
 
 
+_known_actor: ContextVar[Actor | None] = ContextVar("known_actor", default=None)
+
+
+@contextmanager
+def acting_as(actor: Actor):
+    """Within this block the services reuse `actor` (the caller's roles, already read by the API view)
+    instead of reading them again for the same user."""
+    token = _known_actor.set(actor)
+    try:
+        yield
+    finally:
+        _known_actor.reset(token)
+
+
+def _actor_of(by) -> Actor:
+    if by is None:
+        return SYSTEM
+    known = _known_actor.get()
+    return known if known is not None and known.user_id == by.pk else actor_for(by)
+
+
 def _begin(action: str, case: Case | int, by) -> Step:
-    locked = _lock(case, by)
-    actor = SYSTEM if by is None else actor_for(by)
+    actor = _actor_of(by)
+    locked = _lock(case, by, actor)
     facts = facts_for(locked)
     check(action, actor, locked, facts)
-    return Step(action, locked, by, actor, facts, locked.status)
+    before = {f.attname: getattr(locked, f.attname) for f in Case._meta.concrete_fields}
+    return Step(action, locked, by, actor, facts, locked.status, before=before)
 
 
 def _finish(step: Step, *, to: str | None = None, note: str = "", location: Point | None = None,
             photos: Photos = ()) -> Case:
     case = step.case
     case.status = to or RULES[step.action].target or case.status
-    case.save()
+    case.save(update_fields=step.changed_fields())
     event = CaseEvent.objects.create(
         case=case, action=step.action, from_status=step.from_status, to_status=case.status, actor=step.by,
         at=step.now, note=note, location=location, data=step.data,

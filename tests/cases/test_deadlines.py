@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from gridgis.cases import transitions as t
-from gridgis.cases.calendar import calendar_overrides
+from gridgis.cases.calendar import calendar_overrides, forget_overrides
 from gridgis.cases.deadlines import add_hours, handling_hours, hours_between
 from gridgis.cases.models import CalendarDay, Case, CaseEvent, CaseExtension, Category
 from gridgis.cases.sweep import escalation_rules, sweep_deadlines
@@ -25,6 +25,14 @@ from .workflow_helpers import new_case, walk
 
 pytest_plugins = ["tests.territory_factories", "tests.cases.workflow_fixtures"]
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar():
+    """Overrides are cached per process; rows a test made and rolled back must not outlive it."""
+    forget_overrides()
+    yield
+    forget_overrides()
 
 
 def sh(*args) -> dt.datetime:
