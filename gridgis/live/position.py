@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 MIN_AGE_S = 1.0
 # Past this a gap is given up (a transaction open this long): its event stays in the table and in replays.
-MAX_AGE_S = 600.0
+MAX_AGE_S = 120.0
 MAX_GAPS = 10_000
 SETTLED = float("-inf")  # "seen long ago": no minimum age to wait for
 
