@@ -14,7 +14,10 @@ Then, for the district command centre, for the current month (the API's default)
 each cold (a fresh connection, DISCARD ALL: empty plan, catalog and relation caches of the backend) and warm,
 interleaved, p50/p95 over R runs. The API's figures must equal the peer's.
 "Cold" cannot mean cold disks: the OS page cache can't be dropped without root, and PostgreSQL's shared
-buffers only by restarting the shared cluster, which nobody may do; a 1M-case table of ~0.4 GB fits in both.
+buffers only by restarting the shared cluster, which nobody may do. The 1M-case heap (~0.35 GB) stays in the
+OS cache, and the ~10k pages a month's query reads (~80 MB) in shared buffers (256 MB here).
+Also printed: the API for one street, community and grid (warm p50), and the machine's load average — the
+machine is shared, and on 2 CPUs a load of 4–8 stretches every timing 2–3×.
 Goals: API p95 ≤ 300 ms cold, and never worse than 2× the plain SQL.
 """
 
