@@ -22,7 +22,8 @@ class Indicators(APIView):
       several, name one: 400), or their department for a department handler.
     - `department`: a department code — the cases it leads or co-handles (主办/协办) within the caller's scope.
     - `worker`: a grid worker's worker_id — the cases assigned to them.
-    - `start`, `end`: dates (YYYY-MM-DD, both included, Asia/Shanghai); by default the current month.
+    - `start`, `end`: dates (YYYY-MM-DD, both included, Asia/Shanghai, 2000–2099); `start` defaults to the
+      first and `end` to the last day of the current month.
     Bad parameters: 400 naming the field.
 
     A node's figures come with those of its children one level down (district → streets → communities →
