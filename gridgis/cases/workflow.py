@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gridgis.workforce.models import StaffRole
 
@@ -99,7 +100,7 @@ class Rule:
     sources: frozenset[str]
     target: str | None  # None: the status does not change (or depends on the input)
     who: frozenset[Who]
-    label: str
+    label: str  # a lazy translation
     guard: Guard | None = None
     precheck: Precheck | None = None  # input that is wrong whatever the state: a 400 before the 409
 
@@ -143,24 +144,24 @@ WORKING = (S.ACCEPTED, S.IN_PROGRESS)
 ON_THE_WAY = (S.DISPATCHED, S.ACCEPTED, S.IN_PROGRESS)
 
 RULES: dict[str, Rule] = {
-    "register": _rule([S.RECEIVED], S.REGISTERED, [W.DISPATCHER], "立案"),
-    "void": _rule([S.RECEIVED, S.REGISTERED], S.VOIDED, [W.DISPATCHER], "作废"),
-    "dispatch": _rule([S.REGISTERED, S.DISPATCHED], S.DISPATCHED, [W.DISPATCHER], "派遣"),
-    "accept": _rule([S.DISPATCHED], S.ACCEPTED, [W.PARTY], "签收"),
-    "start": _rule([S.ACCEPTED], S.IN_PROGRESS, [W.HANDLER], "处置"),
-    "hand_in": _rule([S.IN_PROGRESS], S.HANDLED, [W.HANDLER], "反馈"),
-    "verify": _rule([S.HANDLED], None, [W.DISPATCHER, W.LOCAL_STAFF, W.GRID_WORKER], "核查",
+    "register": _rule([S.RECEIVED], S.REGISTERED, [W.DISPATCHER], gettext_lazy("立案")),
+    "void": _rule([S.RECEIVED, S.REGISTERED], S.VOIDED, [W.DISPATCHER], gettext_lazy("作废")),
+    "dispatch": _rule([S.REGISTERED, S.DISPATCHED], S.DISPATCHED, [W.DISPATCHER], gettext_lazy("派遣")),
+    "accept": _rule([S.DISPATCHED], S.ACCEPTED, [W.PARTY], gettext_lazy("签收")),
+    "start": _rule([S.ACCEPTED], S.IN_PROGRESS, [W.HANDLER], gettext_lazy("处置")),
+    "hand_in": _rule([S.IN_PROGRESS], S.HANDLED, [W.HANDLER], gettext_lazy("反馈")),
+    "verify": _rule([S.HANDLED], None, [W.DISPATCHER, W.LOCAL_STAFF, W.GRID_WORKER], gettext_lazy("核查"),
                     precheck=_not_by_the_handler),
-    "close": _rule([S.VERIFIED], S.CLOSED, [W.DISPATCHER], "结案"),
-    "rate": _rule([S.CLOSED], None, [W.DISPATCHER, W.LOCAL_STAFF], "回访",
+    "close": _rule([S.VERIFIED], S.CLOSED, [W.DISPATCHER], gettext_lazy("结案")),
+    "rate": _rule([S.CLOSED], None, [W.DISPATCHER, W.LOCAL_STAFF], gettext_lazy("回访"),
                   guard=_not_rated_since_closing, precheck=_only_closed),
-    "return": _rule([S.DISPATCHED, S.ACCEPTED], S.REGISTERED, [W.PARTY, W.HANDLER], "退回"),
-    "request_extension": _rule(WORKING, None, [W.HANDLER], "申请延期", guard=_no_pending_extension),
-    "decide_extension": _rule(WORKING, None, [W.DISPATCHER], "审批延期", guard=_pending_extension),
-    "escalate": _rule(ON_THE_WAY, S.DISPATCHED, [W.PARTY, W.HANDLER, W.DISPATCHER], "上报",
+    "return": _rule([S.DISPATCHED, S.ACCEPTED], S.REGISTERED, [W.PARTY, W.HANDLER], gettext_lazy("退回")),
+    "request_extension": _rule(WORKING, None, [W.HANDLER], gettext_lazy("申请延期"), guard=_no_pending_extension),
+    "decide_extension": _rule(WORKING, None, [W.DISPATCHER], gettext_lazy("审批延期"), guard=_pending_extension),
+    "escalate": _rule(ON_THE_WAY, S.DISPATCHED, [W.PARTY, W.HANDLER, W.DISPATCHER], gettext_lazy("上报"),
                       guard=_below_top_tier),
-    "co_handle": _rule(ON_THE_WAY, None, [W.DISPATCHER, W.LEAD_DEPARTMENT], "协办", guard=_has_lead),
-    "supervise": _rule([S.REGISTERED, *ON_THE_WAY, S.HANDLED, S.VERIFIED], None, [W.DISPATCHER], "督办"),
+    "co_handle": _rule(ON_THE_WAY, None, [W.DISPATCHER, W.LEAD_DEPARTMENT], gettext_lazy("协办"), guard=_has_lead),
+    "supervise": _rule([S.REGISTERED, *ON_THE_WAY, S.HANDLED, S.VERIFIED], None, [W.DISPATCHER], gettext_lazy("督办")),
 }
 ACTIONS = tuple(RULES)
 
@@ -175,8 +176,10 @@ def _is_party(actor: Actor, case: Case, facts: CaseFacts) -> bool:
         return actor.covers(Role.COMMUNITY_STAFF, case.territory_code)
     if tier == Category.Tier.STREET:
         return actor.covers(Role.STREET_STAFF, case.territory_code)
-    worker = actor.worker_id is not None and case.assignee_id == actor.worker_id
-    return worker or case.grid_id in actor.grid_ids
+    if actor.worker_id is not None and case.assignee_id == actor.worker_id:
+        return True
+    # Any worker of the grid may take a grid matter (a deputy stands in), unless the command centre named one.
+    return case.assignment_rule != Case.AssignmentRule.MANUAL and case.grid_id in actor.grid_ids
 
 
 def relations(actor: Actor, case: Case, facts: CaseFacts) -> frozenset[Who]:

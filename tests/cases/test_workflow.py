@@ -4,17 +4,22 @@ the timeline it leaves, and the rules that refuse (who, from where, with what)."
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
 
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from gridgis.cases import transitions as t
 from gridgis.cases.actors import actor_for, facts_for
 from gridgis.cases.models import Case, CaseDepartment, CaseEvent, CaseExtension
 from gridgis.cases.workflow import (
+    ACTIONS,
     RULES,
+    CaseNotFound,
     IllegalTransition,
     NotPermitted,
     TransitionError,
@@ -213,8 +218,6 @@ def test_an_illegal_step_lists_what_is_allowed_instead(people):
 
 
 def test_a_case_out_of_scope_does_not_exist_for_the_services(people):
-    from gridgis.cases.workflow import CaseNotFound
-
     case = walk(new_case(at=EAST), "dispatched", dispatcher=people["alice"], handler=people["charlie"])
     with pytest.raises(CaseNotFound):
         t.case_accept(case=case, by=people["bob"])
@@ -264,3 +267,78 @@ def test_two_workers_accepting_at_once_exactly_one_wins(people):
     assert CaseEvent.objects.filter(case=case, action="accept").count() == 1
     assert case.handler.username == next(n for n, o in outcomes.items() if o == "won")
     assert timezone.now() - case.accepted_at < dt.timedelta(minutes=1)
+
+
+def test_a_worker_named_by_the_command_centre_is_the_only_one_who_may_accept(people):
+    alice = people["alice"]
+    case = walk(new_case(at=EAST), "registered", dispatcher=alice, handler=people["charlie"])
+    bob_worker = people["bob"].grid_worker
+    case = t.case_dispatch(case=case, by=alice, to=bob_worker.pk)
+    assert (case.assignee, case.assignment_rule) == (bob_worker, "manual")
+    with pytest.raises(NotPermitted):
+        t.case_accept(case=case, by=people["charlie"])  # the east grid's own worker, but not the one named
+    assert t.case_accept(case=case, by=people["bob"]).handler == people["bob"]
+
+
+# --- a case never skips a state, whatever anyone tries ----------------------------------------------
+
+ARGS = {
+    "register": {}, "void": {"reason": "重复"}, "dispatch": {}, "accept": {}, "start": {}, "hand_in": {"note": "好了"},
+    "close": {}, "return": {"reason": "不归我们"}, "request_extension": {"hours": 8, "reason": "等"},
+    "escalate": {}, "co_handle": {"co_handlers": ["210302-ZJJ"]}, "supervise": {"note": "督办"},
+}
+CHOICES = {"verify": [{"passed": True}, {"passed": False, "note": "没修好"}],
+           "rate": [{"satisfaction": "satisfied"}, {"satisfaction": "unsatisfied"}],
+           "decide_extension": [{"approved": True}, {"approved": False}]}
+NEXT = {"received": "register", "registered": "dispatch", "dispatched": "accept", "accepted": "start",
+        "in_progress": "hand_in", "handled": "verify", "verified": "close", "closed": "rate"}
+ACTORS = ["alice", "bob", "dave", "cindy", "steve", "dora", "paul"]
+
+
+def _outcomes(rule) -> set[str]:
+    if rule.target is not None:
+        return {rule.target}
+    return {"verified", "dispatched", "closed"} | set(rule.sources)
+
+
+def _pick_allowed(people, case: Case, pick: int) -> tuple[str, str] | None:
+    """An action someone may take now (so that random walks get past the first steps)."""
+    facts = facts_for(case)
+    options = [(action, name) for name in ACTORS
+               for action in allowed_actions(actor_for(people[name]), case, facts)
+               if action != "void" or pick % 50 == 0]  # voiding ends the walk: rarely
+    onwards = [(action, name) for action, name in options if action == NEXT.get(case.status)]
+    if onwards and pick % 4:  # mostly onwards, so that walks reach the late states (and loop back)
+        options = onwards
+    return options[pick % len(options)] if options else None
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.tuples(st.integers(0, 5), st.sampled_from(ACTIONS), st.sampled_from(ACTORS),
+                                st.integers(0, 1), st.integers(0, 1000)), min_size=5, max_size=40))
+def test_a_case_never_skips_a_state(people, departments, steps):
+    case = new_case(category="SJ0102")
+    reopened = 0
+    for dice, action, name, choice, pick in steps:
+        if dice:  # mostly something allowed now; one step in six anything by anyone
+            allowed = _pick_allowed(people, Case.objects.get(pk=case.pk), pick)
+            action, name = allowed or (action, name)
+        kwargs = CHOICES[action][choice] if action in CHOICES else ARGS[action]
+        before = case.status
+        try:
+            case = t.TRANSITIONS[action](case=case.pk, by=people[name], **kwargs)
+        except (IllegalTransition, NotPermitted, TransitionError, CaseNotFound):
+            case.refresh_from_db()
+            assert case.status == before  # a refusal changes nothing
+            continue
+        assert before in RULES[action].sources
+        assert case.status in _outcomes(RULES[action])
+        reopened += before in ("handled", "closed") and case.status == "dispatched"
+    chain = timeline(case)
+    assert chain[0] == ("receive", "", "received")
+    for (_, _, reached), (_, left, _) in itertools.pairwise(chain):
+        assert left == reached  # every step starts where the previous one ended
+    assert chain[-1][2] == case.status
+    assert case.reopen_count == reopened
+    event(f"ended {case.status}")
+    event(f"{sum(1 for a, _, _ in chain if a in ('verify', 'rate'))} verifications and ratings")
