@@ -29,6 +29,7 @@ from .serializers import (
     CaseListQuery,
     Conflict,
     FieldErrors,
+    Missing,
     Refusal,
     StepSerializer,
 )
@@ -38,7 +39,7 @@ from .workflow import RULES, CaseNotFound, IllegalTransition, NotPermitted, Tran
 ERRORS = {
     400: OpenApiResponse(FieldErrors, description="bad input: {field: [messages]}"),
     403: OpenApiResponse(Refusal, description="not authenticated, or no right to this action on this case"),
-    404: OpenApiResponse(Refusal, description="no such case in your scope (never says which)"),
+    404: OpenApiResponse(Missing, description="no such case in your scope (never says which)"),
 }
 
 
@@ -181,9 +182,15 @@ def _body(request):
     return data
 
 
+OUTCOMES = {
+    "verify": "verified; or dispatched when not passed (返工, reopen_count + 1, same deadline)",
+    "rate": "closed; or dispatched when unsatisfied (返工, reopen_count + 1, new deadline)",
+}
+
+
 def _describe(action: str) -> str:
     rule = RULES[action]
-    to = rule.target or "(depends on the input / unchanged)"
+    to = rule.target or OUTCOMES.get(action, "unchanged")
     return (f"{rule.label}. From: {', '.join(sorted(rule.sources))}. To: {to}. "
             f"Who: {', '.join(sorted(rule.who))}. Writes one timeline entry; photos by multipart `photos`.")
 

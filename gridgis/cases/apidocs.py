@@ -61,7 +61,9 @@ def _resolve(schema: dict, node: dict | None) -> dict:
 
 def _type(schema: dict, node: dict) -> str:
     if "$ref" in node:
-        return node["$ref"].rsplit("/", 1)[-1]
+        target = _resolve(schema, node)
+        name = node["$ref"].rsplit("/", 1)[-1]
+        return f"{name} ({', '.join(str(v) for v in target['enum'] if v)})" if "enum" in target else name
     if "allOf" in node:
         return " & ".join(_type(schema, n) for n in node["allOf"])
     if "oneOf" in node:

@@ -216,8 +216,14 @@ class FieldErrors(serializers.Serializer):
     field = serializers.ListField(child=serializers.CharField(), help_text="one key per field at fault")
 
 
+class Missing(serializers.Serializer):
+    """404: no such case in your scope (whether it exists elsewhere is never said)."""
+
+    detail = serializers.CharField()
+
+
 class Refusal(serializers.Serializer):
-    """403 / 404: why, and (403) what the caller may do with the case instead."""
+    """403: why, and what the caller may do with the case instead (absent when not signed in)."""
 
     detail = serializers.CharField()
     allowed_actions = serializers.ListField(child=serializers.CharField(), required=False)
