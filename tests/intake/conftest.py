@@ -5,8 +5,6 @@ from rest_framework.test import APIClient
 
 from gridgis.cases.models import Category
 
-pytest_plugins = ["tests.territory_factories"]
-
 # Inside the west grid (122.99–123.00 × 41.09–41.11) of the town, and inside the east grid.
 WEST = (122.995, 41.10)
 EAST = (123.005, 41.10)
