@@ -75,7 +75,7 @@ async def naive_application(scope, receive, send):
         await send({"type": "http.response.body", "body": b""})
         return
     from gridgis.live.feed import read_new, read_start
-    from gridgis.live.hub import _doorbell
+    from gridgis.live.hub import READ_INTERVAL_S, _doorbell, _swallow
     from gridgis.live.position import Position
 
     prefix = parse_qs(scope["query_string"].decode()).get("prefix", [""])[0]
@@ -90,12 +90,15 @@ async def naive_application(scope, receive, send):
         await receive()  # the (empty) request body
         gone = asyncio.ensure_future(receive())  # then http.disconnect
         while not gone.done():
+            read_at = time.monotonic()
             events, snapshot = await read_new(conn, after=position.last, gaps=position.wanted(), limit=500)
             position.advance([e.id for e in events], snapshot, time.monotonic(), complete=len(events) < 500)
             body = "".join(e.sse(e.id) for e in events if e.audience.territory_code.startswith(prefix))
             if body:
                 await send({"type": "http.response.body", "body": body.encode(), "more_body": True})
             await _doorbell(conn, 0.25 if position.gaps else 5.0)
+            await asyncio.sleep(read_at + READ_INTERVAL_S - time.monotonic())
+            await _swallow(conn)
 
 
 # --- SSE clients (asyncio, raw sockets), in their own processes --------------------------------------------
@@ -364,6 +367,11 @@ class Sessions:
         while not self.stop.wait(0.5):
             self.samples.append((time.monotonic(), *self.now()))
 
+    def listening_backends(self) -> list[int]:
+        return [pid for (pid,) in self.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND application_name IN ('gridgis-live', 'bench-naive')").fetchall()]
+
     def now(self) -> tuple[int, int, int]:
         return self.conn.execute(self.QUERY).fetchone()
 
@@ -389,10 +397,11 @@ class Run:
     sessions_by_clients: list[tuple[int, tuple[int, int, int]]]
     sessions_under_load: list[tuple[int, int, int]]
     created: dict
+    cpu_s: float  # uvicorn processes and their listening PostgreSQL backends, from the first case to the last event
 
 
-def run_load(port: int, specs: list[tuple[str, str, str]], sessions: Sessions, bodies: list[dict], args,
-             operator_token: str) -> Run:
+def run_load(port: int, server: subprocess.Popen, specs: list[tuple[str, str, str]], sessions: Sessions,
+             bodies: list[dict], args, operator_token: str) -> Run:
     ctx = multiprocessing.get_context("spawn")
     counter, waves, stop, results_queue = ctx.Value("i", 0), ctx.Value("i", 0), ctx.Event(), ctx.Queue()
     groups = [specs[k::CLIENT_PROCESSES] for k in range(CLIENT_PROCESSES)]
@@ -404,7 +413,7 @@ def run_load(port: int, specs: list[tuple[str, str, str]], sessions: Sessions, b
         waves.value = wave
         expected = sum(len(g[w::WAVES]) for g in groups for w in range(wave))
         _wait(lambda expected=expected: counter.value >= expected, timeout=30)
-        time.sleep(1.0)  # let the connection set-up sessions close
+        time.sleep(0.5)  # let the connection set-up sessions close
         by_clients.append((counter.value, sessions.now()))
     done, go = ctx.Queue(), ctx.Event()
     creators = [ctx.Process(target=creator_main, args=((k, CREATOR_PROCESSES), args.dbname, args.via_api, PORT,
@@ -413,6 +422,8 @@ def run_load(port: int, specs: list[tuple[str, str, str]], sessions: Sessions, b
     for creator in creators:
         creator.start()
     time.sleep(3.0)  # Django set up in the creators
+    serving = [server.pid, *_children(server.pid), *sessions.listening_backends()]
+    cpu_before = _cpu_seconds(serving)
     load_start = time.monotonic()
     go.set()
     shares = [done.get(timeout=len(bodies) / args.rate + 120) for _ in creators]
@@ -423,11 +434,31 @@ def run_load(port: int, specs: list[tuple[str, str, str]], sessions: Sessions, b
                "seconds": max(s["seconds"] for s in shares),
                "committed": {k: v for s in shares for k, v in s["committed"].items()}}
     time.sleep(3.0)  # the last events on their way
+    cpu = _cpu_seconds(serving) - cpu_before
     stop.set()
     results = [r for _ in procs for r in results_queue.get(timeout=60)]
     for proc in procs:
         proc.join()
-    return Run(results, by_clients, sessions.between(load_start, load_end), created)
+    return Run(results, by_clients, sessions.between(load_start, load_end), created, cpu)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of the processes (from /proc: Linux only)."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _wait(condition, *, timeout: float) -> None:
@@ -517,6 +548,9 @@ def print_report(args, ours: Run, ours_v: Verdict, peer: Run, peer_v: Verdict) -
         row(f"latency {label} p50/p95/max (ms)", _triple(a), _triple(b))
     row("events lost (goal 0)", ours_v.lost, peer_v.lost)
     row("events outside the client's scope (goal 0)", ours_v.outside, peer_v.outside)
+    row("server CPU s (uvicorn + listening backends)", f"{ours.cpu_s:.1f}", f"{peer.cpu_s:.1f}")
+    row("  per 1000 events delivered", f"{ours.cpu_s / ours_v.deliveries * 1000:.2f}",
+        f"{peer.cpu_s / max(peer_v.deliveries, 1) * 1000:.2f}")
     row("duplicates / reconnects", f"{ours_v.duplicates} / {ours_v.reconnects}",
         f"{peer_v.duplicates} / {peer_v.reconnects}")
     print("  PostgreSQL sessions on the database as clients connect (all / listeners):")
@@ -532,6 +566,8 @@ def print_report(args, ours: Run, ours_v: Verdict, peer: Run, peer_v: Verdict) -
     peer_per_client = max(peer_load) / len(peer.results)
     print(f"  ratios: sessions per client peer/ours {peer_per_client / ours_per_client:.0f}×; "
           f"p95 latency from commit peer/ours {pct(peer_v.from_commit, 95) / pct(ours_v.from_commit, 95):.2f}×; "
+          f"server CPU per event delivered peer/ours "
+          f"{(peer.cpu_s / max(peer_v.deliveries, 1)) / (ours.cpu_s / ours_v.deliveries):.1f}×; "
           f"peer at {len(ours.results)} clients would need ≥ {len(ours.results)} sessions "
           f"(max_connections here: {args.max_connections})")
     flat = max(s[0] for _, s in ours.sessions_by_clients[1:]) - min(s[0] for _, s in ours.sessions_by_clients[1:]) <= 2
@@ -585,12 +621,12 @@ def main() -> int:
                          for v in viewers]
                 first = last_event_id()
                 connection.close()
-                ours = run_load(PORT, specs, sessions, ours_bodies, args, operator_token)
+                ours = run_load(PORT, servers[0], specs, sessions, ours_bodies, args, operator_token)
                 ours_v = judge(ours.results, expected_events(viewers, first), first, ours.created["committed"])
                 peer_specs = [(v.user.username, f"/?prefix={v.prefix}", "") for v in peer_viewers]
                 first = last_event_id()
                 connection.close()
-                peer = run_load(PEER_PORT, peer_specs, sessions, peer_bodies, args, operator_token)
+                peer = run_load(PEER_PORT, servers[1], peer_specs, sessions, peer_bodies, args, operator_token)
                 peer_v = judge(peer.results, expected_by_prefix(peer_viewers, first), first,
                                peer.created["committed"])
                 connection.close()

@@ -27,6 +27,9 @@ BATCH = 500
 START_SCAN = 1000
 IDLE_POLL_S = 10.0  # read anyway now and then: cheap, and it notices a dead connection
 GAP_POLL_S = 0.25  # while older ids are outstanding, look for them (or for their end) more often
+# At most one read per interval: under a burst each stream wakes (and writes) 20 times a second at most,
+# however many events arrive, for at most 50 ms of added latency.
+READ_INTERVAL_S = 0.05
 BACKOFF_S = (0.2, 10.0)
 
 Item = tuple[int, LiveEvent]  # (resume cursor after this event, event)
@@ -61,7 +64,8 @@ class Subscriber:
         if not self.pending and not self.dropped:
             self.wakeup.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self.wakeup.wait()
         items = list(self.pending)
         self.pending.clear()
         return items
@@ -126,7 +130,10 @@ class Hub:
             self.ready.set()
         while True:  # after a reconnect this first read catches up on everything missed meanwhile
             await self._catch_up(conn)
+            read_at = time.monotonic()
             await _doorbell(conn, GAP_POLL_S if self.position.gaps else IDLE_POLL_S)
+            await asyncio.sleep(read_at + READ_INTERVAL_S - time.monotonic())
+            await _swallow(conn)
 
     async def _catch_up(self, conn: psycopg.AsyncConnection) -> None:
         complete = False
@@ -154,14 +161,15 @@ def _with_cursors(events: list[LiveEvent], watermark: int) -> list[Item]:
 
 
 async def _doorbell(conn: psycopg.AsyncConnection, timeout: float) -> None:
-    """Waits for a notification (any payload: it only means "something new"), then swallows those already
-    arrived, since one read answers them all."""
-    rang = False
+    """Waits for a notification; any payload only means "something new" (the table says what)."""
     async for _ in conn.notifies(timeout=timeout, stop_after=1):
-        rang = True
-    if rang:
-        async for _ in conn.notifies(timeout=0):
-            pass
+        pass
+
+
+async def _swallow(conn: psycopg.AsyncConnection) -> None:
+    """Drops the notifications already arrived: the next read answers them all."""
+    async for _ in conn.notifies(timeout=0):
+        pass
 
 
 def listener_conninfo() -> str:
