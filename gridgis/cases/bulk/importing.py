@@ -126,11 +126,14 @@ def _import(cursor, rows: CaseRows, report: ImportCasesReport, bar: _Bar, *, jur
         placed = place_points(load_territory(cursor), located.lon, located.lat, jurisdiction)
     with _timed(report, "number", bar):
         numbers, report.numbered = _numbers(cursor, rows)
+    columns = _case_columns(cursor, rows, located, placed, numbers)
+    report.rebuilt_indexes = _should_rebuild(cursor, len(rows)) if rebuild is None else rebuild
+    saved = _drop_secondary(cursor) if report.rebuilt_indexes else []
     with _timed(report, "write", bar):
-        columns = _case_columns(cursor, rows, located, placed, numbers)
-        report.rebuilt_indexes = bool(len(rows)) and (_should_rebuild(cursor, len(rows)) if rebuild is None
-                                                      else rebuild)
-        _write(cursor, columns, len(rows), batch, report.rebuilt_indexes, bar)
+        _write(cursor, columns, len(rows), batch, bar)
+    if saved:
+        with _timed(report, "rebuild indexes", bar):
+            _restore_secondary(cursor, saved)
     _count(report, located, placed)
 
 
@@ -358,10 +361,7 @@ def _should_rebuild(cursor, new_rows: int) -> bool:
     return new_rows >= REBUILD_SHARE * float(cursor.fetchone()[0])
 
 
-def _write(cursor, columns: dict[str, pgcopy.Column], rows: int, batch: int, rebuild: bool, bar: _Bar) -> None:
-    if not rows:
-        return
-    saved = _drop_secondary(cursor) if rebuild else []
+def _write(cursor, columns: dict[str, pgcopy.Column], rows: int, batch: int, bar: _Bar) -> None:
     names = sql.SQL(", ").join(map(sql.Identifier, columns))
     query = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(sql.Identifier(TABLE), names)
     with cursor.copy(query) as copy:
@@ -369,9 +369,6 @@ def _write(cursor, columns: dict[str, pgcopy.Column], rows: int, batch: int, reb
             copy.write(block)
             if block is not pgcopy.SIGNATURE and block is not pgcopy.TRAILER:
                 bar.advance(min(batch, rows - bar.done))
-    if saved:
-        bar.describe("rebuild indexes")
-        _restore_secondary(cursor, saved)
 
 
 # Indexes not backing a constraint; unique constraints no foreign key relies on; the table's foreign keys.
