@@ -313,7 +313,7 @@ def test_a_failed_load_rolls_back_the_dropped_indexes_too(tmp_path, town, monkey
     def broken(*args, **kwargs):
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(importing, "_restore_secondary", broken)
+    monkeypatch.setattr(importing, "restore_secondary", broken)
     with pytest.raises(RuntimeError):
         import_cases(path=write_csv(tmp_path / "c.csv", [row(1, lon=122.995, lat=41.1)]), rebuild_indexes=True)
     assert table_schema() == before

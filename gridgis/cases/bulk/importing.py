@@ -12,8 +12,7 @@ case with the same reception time, text, coordinates, category, channel and repo
 several identical rows matches the k-th such case), so re-importing a file adds nothing.
 
 Big files: the cases table's secondary indexes and foreign keys are dropped for the load and rebuilt after
-it, inside the transaction (see `rebuild_indexes`): index maintenance and per-row foreign-key triggers
-cost ~20× more than the load itself. The table is locked meanwhile, so intake waits for the import.
+it, inside the transaction (bulk.rebuild). The table is locked meanwhile, so intake waits for the import.
 """
 
 from __future__ import annotations
@@ -42,12 +41,11 @@ from .csvfile import CaseRows, read_cases_csv
 from .db import column_types, key_column, stage
 from .deadlines import add_working_hours_us
 from .placement import Placed, place_points
+from .rebuild import drop_secondary, restore_secondary, worth_rebuilding
 from .territory import load_territory
 
 TABLE = Case._meta.db_table
 SEQUENCE = "cases_case_number_seq"
-REBUILD_MIN_ROWS = 20_000  # below this, rows go in with the indexes in place: no table lock
-REBUILD_SHARE = 0.1  # … and when the table holds more than 10× the new rows, rebuilding costs more
 LOCK = "gridgis.cases.import_cases"  # imports run one at a time (advisory lock, held to commit)
 
 
@@ -94,7 +92,7 @@ def import_cases(*, path: Path, crs: str = "wgs84", batch: int = 100_000, jurisd
                  rebuild_indexes: bool | None = None, encoding: str = "utf-8-sig",
                  progress: bool = False) -> ImportCasesReport:
     """Imports PATH in one transaction. Raises csvfile.CasesRejected (nothing written) when any row is bad.
-    rebuild_indexes: None decides by size (REBUILD_MIN_ROWS, REBUILD_SHARE)."""
+    rebuild_indexes: None decides by size (rebuild.worth_rebuilding)."""
     started = time.perf_counter()
     report = ImportCasesReport()
     bar = _Bar(progress)
@@ -127,13 +125,13 @@ def _import(cursor, rows: CaseRows, report: ImportCasesReport, bar: _Bar, *, jur
     with _timed(report, "number", bar):
         numbers, report.numbered = _numbers(cursor, rows)
     columns = _case_columns(cursor, rows, located, placed, numbers)
-    report.rebuilt_indexes = _should_rebuild(cursor, len(rows)) if rebuild is None else rebuild
-    saved = _drop_secondary(cursor) if report.rebuilt_indexes else []
+    report.rebuilt_indexes = worth_rebuilding(cursor, TABLE, len(rows)) if rebuild is None else rebuild
+    saved = drop_secondary(cursor, TABLE) if report.rebuilt_indexes else []
     with _timed(report, "write", bar):
         _write(cursor, columns, len(rows), batch, bar)
     if saved:
         with _timed(report, "rebuild indexes", bar):
-            _restore_secondary(cursor, saved)
+            restore_secondary(cursor, TABLE, saved)
     _count(report, located, placed)
 
 
@@ -354,13 +352,6 @@ def _defaults(types: dict[str, str], filled: set[str], rows: int) -> dict[str, p
 # --- writing -----------------------------------------------------------------------------------------
 
 
-def _should_rebuild(cursor, new_rows: int) -> bool:
-    if new_rows < REBUILD_MIN_ROWS:
-        return False
-    cursor.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [TABLE])
-    return new_rows >= REBUILD_SHARE * float(cursor.fetchone()[0])
-
-
 def _write(cursor, columns: dict[str, pgcopy.Column], rows: int, batch: int, bar: _Bar) -> None:
     names = sql.SQL(", ").join(map(sql.Identifier, columns))
     query = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(sql.Identifier(TABLE), names)
@@ -369,49 +360,6 @@ def _write(cursor, columns: dict[str, pgcopy.Column], rows: int, batch: int, bar
             copy.write(block)
             if block is not pgcopy.SIGNATURE and block is not pgcopy.TRAILER:
                 bar.advance(min(batch, rows - bar.done))
-
-
-# Indexes not backing a constraint; unique constraints no foreign key relies on; the table's foreign keys.
-_SECONDARY = """
-SELECT 'index', i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
-WHERE i.indrelid = %(table)s::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
-UNION ALL
-SELECT c.contype::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c
-WHERE c.conrelid = %(table)s::regclass AND (c.contype = 'f' OR (c.contype = 'u' AND NOT EXISTS (
-  SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)))
-"""
-
-
-def _drop_secondary(cursor) -> list[tuple[str, str, str]]:
-    """Drops the table's secondary indexes, its unique constraints and its own foreign keys, and returns
-    (kind, name, definition) of each. The primary key stays: other tables reference it."""
-    cursor.execute("SET LOCAL lock_timeout = '30s'")  # behind a long transaction: fail, don't hang
-    # Foreign keys cannot be dropped while checks deferred earlier in the transaction wait (an enclosing
-    # transaction that wrote grids, say): run those checks now.
-    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    cursor.execute(_SECONDARY, {"table": TABLE})
-    saved = cursor.fetchall()
-    table = sql.Identifier(TABLE)
-    for kind, name, _ in saved:
-        if kind == "index":  # the name is regclass text: quoted (and qualified) as needed already
-            cursor.execute(sql.SQL("DROP INDEX {}").format(sql.SQL(name)))
-        else:
-            cursor.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table, sql.Identifier(name)))
-    return saved
-
-
-def _restore_secondary(cursor, saved: list[tuple[str, str, str]]) -> None:
-    """Indexes first (built by sorting what is there), then unique constraints, then foreign keys (each
-    checked against the whole table in one join, not row by row)."""
-    cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-    table = sql.Identifier(TABLE)
-    for kind, name, definition in sorted(saved, key=lambda s: ("index", "u", "f").index(s[0])):
-        if kind == "index":
-            cursor.execute(sql.SQL(definition))
-        else:
-            cursor.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(table, sql.Identifier(name),
-                                                                                 sql.SQL(definition)))
-    cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # back to Django's (its foreign keys are initially deferred)
 
 
 # --- progress and timing -----------------------------------------------------------------------------

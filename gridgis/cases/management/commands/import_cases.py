@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from geodata.china_coords import CRS_NAMES
 from gridgis.cases.bulk.csvfile import CasesRejected
-from gridgis.cases.bulk.importing import REBUILD_MIN_ROWS, import_cases
+from gridgis.cases.bulk.importing import import_cases
+from gridgis.cases.bulk.rebuild import REBUILD_MIN_ROWS
 
 HELP = f"""Imports historical cases from a CSV file (UTF-8, header row; column names in any case and order):
 
