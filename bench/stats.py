@@ -353,6 +353,33 @@ def measure(api: Api, peer: Peer, runs: int) -> dict[str, list[float]]:
     return timings
 
 
+def _backend_cpu_ms(pid: int) -> float:
+    """User + system CPU time of a PostgreSQL backend (same machine), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_run(api: Api, peer: Peer, runs: int = 10) -> dict[str, float]:
+    """CPU milliseconds per run, with serial plans: a figure the machine's load does not stretch."""
+    api.cold()
+    with connection.cursor() as cursor:
+        cursor.execute("SET max_parallel_workers_per_gather = 0")
+        cursor.execute("SELECT pg_backend_pid()")
+        api_pid = cursor.fetchone()[0]
+    peer.conn.execute("SET max_parallel_workers_per_gather = 0")
+    peer_pid = peer.conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    api.run(), peer.run()
+    python, api_pg, peer_pg = time.process_time(), _backend_cpu_ms(api_pid), _backend_cpu_ms(peer_pid)
+    for _ in range(runs):
+        api.run()
+    python = (time.process_time() - python) * 1000
+    api_pg = _backend_cpu_ms(api_pid) - api_pg
+    for _ in range(runs):
+        peer.run()
+    peer_pg = _backend_cpu_ms(peer_pid) - peer_pg
+    return {"api python": python / runs, "api postgres": api_pg / runs, "sql postgres": peer_pg / runs}
+
+
 def check_same_figures(body: dict, peer: Peer) -> None:
     """The API's district figures equal the peer's, computed at the API's `as_of`."""
     at = dt.datetime.fromisoformat(body["as_of"])
@@ -436,12 +463,16 @@ def main() -> int:
                     explain(user, period, now)
                 timings = measure(api, peer, args.runs)
                 levels = by_level(user, params)
+                cpu = cpu_per_run(api, peer)
             finally:
                 peer.close()
                 connection.close()
             print(f"district {DISTRICT}, {period.start} – {period.end}: {_summary(body['figures'])}")
             met &= report(label, timings)
             print(f"    below the district, API warm p50: {levels}")
+            print(f"    CPU per run, serial plans (what the load does not stretch): API "
+                  f"{cpu['api python'] + cpu['api postgres']:.0f} ms (Python {cpu['api python']:.0f} + PostgreSQL "
+                  f"{cpu['api postgres']:.0f}), plain SQL {cpu['sql postgres']:.0f} ms")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (other sessions share this machine)")
     print("goals met" if met else "goal missed")
     return 0 if met else 1
