@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Exists, OuterRef, Prefetch, Subquery
 
 from gridgis.workforce.models import GridWorker, StaffRole
 
@@ -79,17 +80,33 @@ class CaseFacts:
         return self.co_department_ids | lead
 
 
+def _pending():
+    return Exists(CaseExtension.objects.filter(case=OuterRef("pk"), decision=CaseExtension.Decision.PENDING))
+
+
 def with_facts(queryset):
-    """Cases with what facts_for needs loaded in the same round trips (for lists)."""
-    pending = CaseExtension.objects.filter(case=OuterRef("pk"), decision=CaseExtension.Decision.PENDING)
-    return queryset.prefetch_related("departments__department").annotate(pending_extension=Exists(pending))
+    """Cases with what facts_for (and the case shape's department list) need, in one more query (lists)."""
+    departments = Prefetch("departments", CaseDepartment.objects.select_related("department"))
+    return queryset.prefetch_related(departments).annotate(pending_extension=_pending())
+
+
+def with_facts_inline(queryset):
+    """Cases with what facts_for needs in the same row (a transition's locked read: no further query)."""
+    roles = CaseDepartment.objects.filter(case=OuterRef("pk"))
+    return queryset.annotate(
+        pending_extension=_pending(),
+        facts_lead=Subquery(roles.filter(role=CaseDepartment.Role.LEAD).values("department_id")[:1]),
+        facts_co=ArraySubquery(roles.filter(role=CaseDepartment.Role.CO).values("department_id")),
+    )
 
 
 def facts_for(case: Case) -> CaseFacts:
-    roles = [(d.department_id, d.role) for d in case.departments.all()]
-    lead = next((dept for dept, role in roles if role == CaseDepartment.Role.LEAD), None)
-    co = frozenset(dept for dept, role in roles if role == CaseDepartment.Role.CO)
     pending = getattr(case, "pending_extension", None)
     if pending is None:
         pending = case.extensions.filter(decision=CaseExtension.Decision.PENDING).exists()
+    if hasattr(case, "facts_lead"):
+        return CaseFacts(case.facts_lead, frozenset(case.facts_co), pending)
+    roles = [(d.department_id, d.role) for d in case.departments.all()]
+    lead = next((dept for dept, role in roles if role == CaseDepartment.Role.LEAD), None)
+    co = frozenset(dept for dept, role in roles if role == CaseDepartment.Role.CO)
     return CaseFacts(lead, co, pending)

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -140,10 +141,12 @@ class CaseTransition(ActorMixin, APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def post(self, request, pk: int):
-        if not selectors.cases_for(request.user, self.actor).filter(pk=pk).exists():
-            raise Http404  # before reading the body: nothing about a case outside the scope, not even a 400
         body = self.body_class(data=_body(request))
-        body.is_valid(raise_exception=True)
+        if not body.is_valid():
+            # Out of scope is a 404 whatever the body (the service's locked read checks it for valid ones).
+            if not selectors.cases_for(request.user, self.actor).filter(pk=pk).exists():
+                raise Http404
+            raise ValidationError(body.errors)
         with acting_as(self.actor):
             TRANSITIONS[self.action_name](case=pk, by=request.user, **body.service_kwargs())
         case = selectors.case_detail(request.user, pk, self.actor)

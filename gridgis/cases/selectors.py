@@ -50,9 +50,9 @@ def for_display(cases: QuerySet[Case]) -> QuerySet[Case]:
     polygons, which the case shape never shows (a street's thousands of vertices, parsed per case)."""
     return (
         with_facts(cases)
-        .select_related("category", "grid", "community", "street", "assignee")
+        .select_related("category", "grid", "community", "street", "assignee", "handler")
         .defer("grid__geom", "community__geom", "street__geom")
-        .prefetch_related("photos", "handler", "assignee_staff", "duplicate_of",
+        .prefetch_related("photos", "assignee_staff", "duplicate_of",
                           Prefetch("geocode_building", Building.objects.defer("geom")))
     )
 

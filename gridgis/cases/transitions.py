@@ -18,14 +18,14 @@ from functools import cached_property
 
 from django.contrib.gis.geos import Point
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gridgis.intake.photos import ProcessedPhoto
 
 from . import dispatch as routing
-from .actors import Actor, CaseFacts, actor_for, facts_for
+from .actors import Actor, CaseFacts, actor_for, facts_for, with_facts_inline
 from .calendar import calendar_overrides
 from .deadlines import MAX_EXTENSION_HOURS, RETURN_WINDOW_HOURS, add_hours, handling_hours, hours_between
 from .events import announce
@@ -66,9 +66,8 @@ def _lock(case: Case | int, by, actor: Actor) -> Case:
     """The case row, locked, through the caller's scope, with what the rules read about it."""
     pk = case.pk if isinstance(case, Case) else case
     visible = Case.objects.all() if by is None else cases_for(by, actor)
-    pending = CaseExtension.objects.filter(case=OuterRef("pk"), decision=CaseExtension.Decision.PENDING)
-    locked = (visible.select_for_update(of=("self",)).select_related("category", "assignee", "assignee_staff")
-              .annotate(pending_extension=Exists(pending)).prefetch_related("departments").filter(pk=pk).first())
+    locked = (with_facts_inline(visible.select_for_update(of=("self",)))
+              .select_related("category", "assignee", "assignee_staff").filter(pk=pk).first())
     if locked is None:
         raise CaseNotFound(pk)
     return locked
