@@ -263,10 +263,32 @@ def bench_import(rows: int, rng: np.random.Generator) -> None:
         report = import_cases(path=path)
     print("\n".join(f"    {line}" for line in report.lines()))
     print("    by step: " + ", ".join(f"{step} {seconds:.2f} s" for step, seconds in report.timings.items()))
+    bare = bare_copy_seconds()
     rate = report.rows / report.seconds
     verdict = "goal met" if rate >= GOAL_CASES_PER_S else "goal missed"
     print(f"    import_cases: {rate:,.0f} cases/s end to end; ratio to the goal {rate / GOAL_CASES_PER_S:.2f} "
           f"({verdict}: ≥ {GOAL_CASES_PER_S:,}/s)")
+    print(f"    peer: the same {report.imported:,} rows COPYed (binary) into a copy of the table without indexes "
+          f"or keys: {bare:.1f} s, {report.imported / bare:,.0f} rows/s; import_cases takes "
+          f"{report.seconds / bare:.1f}× that")
+
+
+def bare_copy_seconds() -> float:
+    """What the database alone needs to take in the imported rows: binary COPY of them (read back out of the
+    cases table) into a table like it with no index, key or constraint beyond NOT NULL."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as django_cursor, django_cursor.connection.cursor() as cursor:
+        with cursor.copy("COPY cases_case TO STDOUT (FORMAT binary)") as copy:
+            blocks = [bytes(block) for block in copy]
+        cursor.execute("CREATE TABLE bench_bare (LIKE cases_case INCLUDING DEFAULTS)")
+        started = time.perf_counter()
+        with cursor.copy("COPY bench_bare FROM STDIN (FORMAT binary)") as copy:
+            for block in blocks:
+                copy.write(block)
+        seconds = time.perf_counter() - started
+        cursor.execute("DROP TABLE bench_bare")
+    return seconds
 
 
 def main() -> int:
@@ -287,6 +309,8 @@ def main() -> int:
     django.setup()
     from bench.scratch import scratch_database
 
+    print(f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores "
+          "(figures are wall-clock: other work on the machine slows both sides of each comparison)")
     grids, codes, lon, lat = bench_memory(args)
     started = time.perf_counter()
     with scratch_database(BENCH_DB, demo_city=not args.skip_import, keep=args.keep):

@@ -12,11 +12,12 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 from pathlib import Path
 
 import numpy as np
 import pytest
-from django.contrib.gis.geos import MultiPolygon, Polygon
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.core.management import CommandError, call_command
 from django.db import connection
 from hypothesis import given, settings
@@ -27,7 +28,9 @@ from gridgis.cases.bulk import pgcopy
 from gridgis.cases.bulk.csvfile import CasesRejected
 from gridgis.cases.bulk.deadlines import add_working_hours_us
 from gridgis.cases.bulk.importing import import_cases
+from gridgis.cases.bulk.placement import place_points
 from gridgis.cases.bulk.reassign import reassign_open_cases
+from gridgis.cases.bulk.territory import load_territory
 from gridgis.cases.models import Case, CaseEvent, Category
 from gridgis.cases.services import IntakeReport, case_create
 from gridgis.cases.worktime import SHANGHAI, add_working_hours
@@ -108,6 +111,26 @@ def test_imported_cases_are_placed_as_case_create_places_them(tmp_path, town_wit
                      "assignee_staff_id", "assignment_rule", "assignment_distance_m", "warnings", "deadline",
                      "geocode_method", "geocode_confidence", "needs_location", "raw_lon", "raw_lat", "raw_crs"):
             assert getattr(imported, name) == getattr(fresh, name), f"{what}: {name}"
+
+
+@pytest.mark.django_db
+def test_a_random_sample_is_placed_as_postgis_places_it(town_with_workers):
+    """Points anywhere around the town (and to 110 m beyond it), on its grids' edges and corners, and just
+    off its outer edge: the bulk placement and assignment.place agree on every one."""
+    rng = np.random.default_rng(3)
+    lon = np.r_[rng.uniform(122.9887, 123.0113, 300), rng.choice([122.99, 123.0, 123.01], 60),
+                rng.uniform(122.99, 123.01, 60), rng.uniform(122.99, 123.01, 40)]
+    lat = np.r_[rng.uniform(41.0887, 41.1113, 300), rng.uniform(41.09, 41.11, 60),
+                rng.choice([41.09, 41.11], 60), 41.11 + rng.choice([1e-7, 4.49e-4, 4.51e-4], 40)]
+    with connection.cursor() as django_cursor, django_cursor.connection.cursor() as cursor:
+        placed = place_points(load_territory(cursor), lon, lat, "")
+    for i, (x, y) in enumerate(zip(lon, lat, strict=True)):
+        expected = place(Point(x, y, srid=4326))
+        got = (placed.grid_id[i], placed.rule_name[i], placed.distance_m[i])
+        want = (expected.grid.pk if expected.grid else -1, expected.rule,
+                math.nan if expected.distance_m is None else expected.distance_m)
+        assert got[:2] == want[:2], (x, y)
+        assert got[2] == pytest.approx(want[2], abs=0.011, nan_ok=True), (x, y)  # both rounded to the cm
 
 
 @pytest.mark.django_db
