@@ -19,7 +19,7 @@ HELP = f"""Imports historical cases from a CSV file (UTF-8, header row; column n
   received_at     required. ISO 8601 (2024-03-01 08:15:00, 2024-03-01T08:15:00+08:00); Asia/Shanghai when
                   no offset is given.
   description     required, at most 4,000 characters.
-  category        optional. A category code (python manage.py shell: Category.objects.values("code")).
+  category        optional. A category code, inactive ones included (the admin lists them).
   channel         optional: hotline, app, patrol, open311, other (default other).
   lon, lat        optional, together. Degrees in the row's CRS; checked as the API checks them.
   crs             optional: wgs84, gcj02, bd09, cgcs2000 (default: --crs).
