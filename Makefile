@@ -9,7 +9,7 @@ PORT ?= 8000
 
 run: setup
 	@echo "==> Serving gridgis at http://$(HOST):$(PORT)/  (Ctrl-C to stop; 'make stop' stops the database)"
-	@$(PY) -m uvicorn gridgis.asgi:application --host $(HOST) --port $(PORT) --no-access-log
+	@$(PY) -m uvicorn gridgis.asgi:application --host $(HOST) --port $(PORT) --no-access-log --timeout-graceful-shutdown 5
 
 test: setup-test
 	@echo "==> Running the tests against PostGIS"
