@@ -174,9 +174,8 @@ def _places(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     weights = rng.lognormal(0, 0.7, len(grids["code"]))  # markets and old estates report far more
     g = rng.choice(len(grids["code"]), n, p=weights / weights.sum())
     placed = rng.random(n) >= 0.02
-    lon = (grids["lon"][g] + rng.normal(0, 2e-4, n)).round(6).astype(str)
-    lat = (grids["lat"][g] + rng.normal(0, 2e-4, n)).round(6).astype(str)
-    point = np.char.add(np.char.add(np.char.add(np.char.add("SRID=4326;POINT(", lon), " "), lat), ")")
+    lon, lat = grids["lon"][g] + rng.normal(0, 2e-4, n), grids["lat"][g] + rng.normal(0, 2e-4, n)
+    point = np.array([f"SRID=4326;POINT({x:.6f} {y:.6f})" for x, y in zip(lon.tolist(), lat.tolist(), strict=True)])
     unplaced = lambda values: _text_ids(np.where(placed, values, -1))  # noqa: E731
     return {
         "location": np.where(placed, point, NULL),
@@ -194,8 +193,8 @@ NULL = "\\N"
 
 def _text_timestamps(seconds: np.ndarray) -> np.ndarray:
     finite = np.isfinite(seconds)
-    micros = np.where(finite, seconds * 1e6, 0).astype("int64").astype("datetime64[us]")
-    return np.where(finite, np.char.add(np.datetime_as_string(micros, unit="us"), "+00"), NULL)
+    stamps = np.where(finite, seconds, 0).astype("int64").astype("datetime64[s]")
+    return np.where(finite, np.datetime_as_string(stamps, timezone="UTC"), NULL)  # 2026-01-01T08:30:00Z
 
 
 def _text_ids(ids: np.ndarray) -> np.ndarray:
