@@ -9,15 +9,13 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from geodata.china_coords import to_wgs84
-from gridgis.intake.fields import GeoJSONPointField
-from gridgis.intake.photos import PhotoError, process_photo
+from gridgis.intake.fields import GeoJSONPointField, PhotosField
 
 from .deadlines import MAX_EXTENSION_HOURS
 from .dispatch import TIERS
 from .models import Case, CaseEvent, Category
 from .workflow import RULES
 
-MAX_PHOTOS = 9
 CODE = r"^\d{1,15}$"
 
 
@@ -55,19 +53,7 @@ class StepSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     location = GeoJSONPointField(required=False, allow_null=True, default=None)
     crs = serializers.ChoiceField(choices=Case.Crs.values, default=Case.Crs.WGS84)
-    photos = serializers.ListField(child=serializers.FileField(), required=False, max_length=MAX_PHOTOS,
-                                   default=list)
-
-    def validate_photos(self, files) -> list:
-        processed = []
-        for n, upload in enumerate(files, start=1):
-            try:
-                processed.append(process_photo(upload, filename=upload.name))
-            except PhotoError as exc:
-                raise serializers.ValidationError(
-                    _("第 %(n)d 张照片（%(name)s）：%(reason)s") % {"n": n, "name": upload.name, "reason": exc.reason}
-                ) from exc
-        return processed
+    photos = PhotosField()
 
     def service_kwargs(self) -> dict:
         data = self.validated_data

@@ -1,4 +1,4 @@
-"""Input fields for reports: a GeoJSON point, checked the way a hotline operator's mistakes happen."""
+"""Input fields for reports: a GeoJSON point, checked the way a hotline operator's mistakes happen, and photos."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import math
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+
+from .photos import PhotoError, process_photo
+
+MAX_PHOTOS = 9
 
 
 class GeoJSONPointField(serializers.Field):
@@ -49,3 +53,26 @@ class GeoJSONPointField(serializers.Field):
     @staticmethod
     def _reject_constant(name):
         raise ValueError(name)
+
+
+class PhotosField(serializers.ListField):
+    """Uploaded photos → ProcessedPhoto objects (JPEG/PNG/WebP by content, EXIF stripped; see photos.py).
+    A bad file is refused naming its place in the list and its file name."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("child", serializers.FileField())
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", MAX_PHOTOS)
+        kwargs.setdefault("default", list)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        processed = []
+        for n, upload in enumerate(super().to_internal_value(data), start=1):
+            try:
+                processed.append(process_photo(upload, filename=upload.name))
+            except PhotoError as exc:
+                raise serializers.ValidationError(
+                    _("第 %(n)d 张照片（%(name)s）：%(reason)s") % {"n": n, "name": upload.name, "reason": exc.reason}
+                ) from exc
+        return processed

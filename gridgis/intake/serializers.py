@@ -20,10 +20,8 @@ from gridgis.cases.selectors import mask_name, mask_phone, may_see_reporter
 from gridgis.cases.services import IntakeReport
 from gridgis.cases.workflow import allowed_actions
 
-from .fields import GeoJSONPointField
-from .photos import PhotoError, process_photo
+from .fields import GeoJSONPointField, PhotosField
 
-MAX_PHOTOS = 9
 PHONE_CHARS = set("0123456789+- ")
 
 
@@ -42,24 +40,12 @@ class CaseReportSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Case.Channel.values, default=Case.Channel.OTHER)
     reporter_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     reporter_phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
-    photos = serializers.ListField(child=serializers.FileField(), required=False, max_length=MAX_PHOTOS,
-                                   default=list)
+    photos = PhotosField()
 
     def validate_reporter_phone(self, value: str) -> str:
         if value and not set(value) <= PHONE_CHARS:
             raise serializers.ValidationError(_("电话号码只能包含数字、+、- 和空格"))
         return value
-
-    def validate_photos(self, files) -> list:
-        processed = []
-        for n, upload in enumerate(files, start=1):
-            try:
-                processed.append(process_photo(upload, filename=upload.name))
-            except PhotoError as exc:
-                raise serializers.ValidationError(
-                    _("第 %(n)d 张照片（%(name)s）：%(reason)s") % {"n": n, "name": upload.name, "reason": exc.reason}
-                ) from exc
-        return processed
 
     def validate(self, attrs):
         has_gps_photo = any(p.gps for p in attrs.get("photos", []))
