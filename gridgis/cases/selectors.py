@@ -44,22 +44,27 @@ def cases_for(user, actor: Actor | None = None) -> QuerySet[Case]:
     return Case.objects.filter(visible)
 
 
-def for_display(cases: QuerySet[Case]) -> QuerySet[Case]:
+def for_display(cases: QuerySet[Case], *, many: bool = True) -> QuerySet[Case]:
     """Cases with everything CaseSerializer reads, in a fixed number of queries. Few joins: a query joining
     a dozen tables spent more time being compiled and planned than run. Territory nodes come without their
-    polygons, which the case shape never shows (a street's thousands of vertices, parsed per case)."""
-    return (
+    polygons, which the case shape never shows (a street's thousands of vertices, parsed per case). For one
+    case (`many=False`) the rarely-set links are left to load on access: prefetching a link that is empty
+    costs more Python than the query it would save."""
+    cases = (
         with_facts(cases)
         .select_related("category", "grid", "community", "street", "assignee", "handler")
         .defer("grid__geom", "community__geom", "street__geom")
-        .prefetch_related("photos", "assignee_staff", "duplicate_of",
-                          Prefetch("geocode_building", Building.objects.defer("geom")))
+        .prefetch_related("photos")
     )
+    if not many:
+        return cases
+    return cases.prefetch_related("assignee_staff", "duplicate_of",
+                                  Prefetch("geocode_building", Building.objects.defer("geom")))
 
 
 def case_detail(user, pk: int, actor: Actor | None = None) -> Case | None:
     """The case, or None when it does not exist or lies outside the user's scope (never say which)."""
-    return for_display(cases_for(user, actor)).filter(pk=pk).first()
+    return for_display(cases_for(user, actor), many=False).filter(pk=pk).first()
 
 
 def _mine(actor: Actor) -> Q:
