@@ -13,8 +13,7 @@ urlpatterns = [
     path("api/v1/territory/", include("gridgis.territory.api_urls")),
     path("api/v1/stats/", include("gridgis.stats.api_urls")),
     path("api/v1/live/", include("gridgis.live.urls")),
-    path("api/v1/", include("gridgis.cases.api_urls")),  # before intake: GET cases/ and the actions
-    path("api/v1/", include("gridgis.intake.api_urls")),
+    path("api/v1/", include("gridgis.cases.api_urls")),  # cases (intake POST included), actions, categories
     path("api/schema/", SpectacularAPIView.as_view(custom_settings=SCHEMA_SETTINGS), name="api-schema"),
     path("api/docs/", ApiDocs.as_view(), name="api-docs"),
     path("open311/v2/", include("gridgis.intake.open311.urls")),

@@ -1,6 +1,6 @@
-"""POST /api/v1/cases/ and GET /api/v1/cases/{id}/: thin views over the intake service and case selectors."""
+"""The intake views: POST /api/v1/cases/ and the categories; routed by gridgis.cases.api_urls, whose views
+extend these with the case list and the workflow."""
 
-from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -34,14 +34,6 @@ class CaseListCreate(APIView):
         case = case_detail(request.user, intake.case.pk)
         body = CaseSerializer(case, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED if intake.created else status.HTTP_200_OK)
-
-
-class CaseDetail(APIView):
-    def get(self, request, pk: int):
-        case = case_detail(request.user, pk)
-        if case is None:
-            raise Http404
-        return Response(CaseSerializer(case, context={"request": request}).data)
 
 
 class CategoryList(APIView):
