@@ -17,7 +17,6 @@ def territorial_prefixes(user) -> tuple[str, ...]:
     return actor_for(user).case_prefixes
 
 
-_territorial_prefixes = territorial_prefixes  # the name gridgis.live.scope imports
 
 
 def cases_for(user, actor: Actor | None = None) -> QuerySet[Case]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gridgis.cases.selectors import _territorial_prefixes
+from gridgis.cases.selectors import territorial_prefixes
 from gridgis.workforce.models import StaffRole
 from gridgis.workforce.selectors import EVERYTHING
 
@@ -32,7 +32,7 @@ class ViewerScope:
             return cls(EVERYTHING, user.pk)
         departments = StaffRole.objects.filter(user=user, role=StaffRole.Role.DEPARTMENT_HANDLER,
                                                department__isnull=False).values_list("department_id", flat=True)
-        return cls(_territorial_prefixes(user), user.pk, frozenset(departments))
+        return cls(territorial_prefixes(user), user.pk, frozenset(departments))
 
     def sees(self, audience: Audience) -> bool:
         return (
