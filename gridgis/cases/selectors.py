@@ -17,8 +17,6 @@ def territorial_prefixes(user) -> tuple[str, ...]:
     return actor_for(user).case_prefixes
 
 
-
-
 def cases_for(user, actor: Actor | None = None) -> QuerySet[Case]:
     """The one scope function for cases: every list, detail, count and transition goes through it.
 
