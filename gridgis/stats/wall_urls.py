@@ -1,0 +1,3 @@
+"""The wall map's data API (/api/v1/wall/)."""
+
+urlpatterns: list = []

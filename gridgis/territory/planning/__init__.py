@@ -1,0 +1,1 @@
+"""Grid boundary editing: versions, the coverage-preserving edit engine, impact preview, commit and undo."""

@@ -1,0 +1,3 @@
+"""The planner's API (/api/v1/communities/{code}/…)."""
+
+urlpatterns: list = []

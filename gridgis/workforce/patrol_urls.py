@@ -1,0 +1,3 @@
+"""Patrols API (/api/v1/patrols/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The planner's grid editor (/plan/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The command centre's wall map (/wall/)."""
+
+urlpatterns: list = []

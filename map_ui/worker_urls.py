@@ -1,0 +1,3 @@
+"""The grid worker's phone page (/m/)."""
+
+urlpatterns: list = []
