@@ -1,6 +1,8 @@
 """People who answer for the territory: grid workers (bound to grids), departments, and staff roles."""
 
 from django.conf import settings
+from django.contrib.gis.db import models as gis_models
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -95,3 +97,35 @@ class StaffRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.get_role_display()} {self.scope_code}"
+
+
+class Patrol(models.Model):
+    """One patrol (巡查) of a grid worker: the GPS track of a session on the phone page, from start to end.
+
+    The track is a LineString once two points are in (a single point waits in `last_point`); points only
+    ever append in time order, so `last_point_at` is also the high-water mark that makes re-sent batches
+    harmless. `distance_m` is geodesic (PostGIS geography, on the WGS84 spheroid)."""
+
+    worker = models.ForeignKey(GridWorker, on_delete=models.CASCADE, related_name="patrols", verbose_name=_("网格员"))
+    started_at = models.DateTimeField(_("开始时间"))
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    track = gis_models.LineStringField(_("轨迹"), srid=4326, null=True, blank=True)
+    last_point = gis_models.PointField(_("最新位置"), srid=4326, null=True, blank=True)
+    last_point_at = models.DateTimeField(_("最新定位时间"), null=True, blank=True)
+    point_count = models.PositiveIntegerField(_("轨迹点数"), default=0)
+    distance_m = models.FloatField(_("里程（米）"), default=0)
+    # Idempotency-Keys of the latest point batches (the time order above keeps older ones harmless too).
+    batch_keys = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("巡查")
+        verbose_name_plural = _("巡查")
+        constraints = [
+            models.UniqueConstraint(fields=["worker"], condition=Q(ended_at__isnull=True),
+                                    name="one_active_patrol_per_worker"),
+        ]
+        indexes = [models.Index(fields=["ended_at", "last_point_at"], name="patrol_active_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.worker.name} {self.started_at:%Y-%m-%d %H:%M}"
