@@ -1,3 +1,9 @@
 """The planner's grid editor (/plan/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import plan_views
+
+urlpatterns = [
+    path("", plan_views.plan, name="plan"),
+]
