@@ -1,0 +1,242 @@
+"""Units into k groups of nearly equal households: recursive bisection, then boundary moves.
+
+Each bisection sorts the units' centroids along a few directions (the street lattice's two, the long
+axis and some between) and splits them ⌈k/2⌉ : ⌊k/2⌋. Among the splits that keep both sides within
+CUT_SLACK of their fair share it takes the one cutting the fewest and weakest contacts (see graph.py),
+so the cut slides into the nearest street; long thin halves are penalised. Pieces a straight cut
+severs from their side go to the other side. Finally units on the boundary of the heaviest groups move
+to lighter neighbours, preferring units that face their new group more than their old one, until the
+largest group is within BALANCE_TARGET of the smallest.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+
+from .graph import Graph
+from .prepare import connected_labels
+
+CUT_SLACK = 0.06  # a cut may leave a side's grids this share of a fair grid above or below it
+BALANCE_TARGET = 1.1  # boundary moves stop once max/min households is at most this
+ASPECT_OK = 2.0  # halves more elongated than this (by their extents) are penalised
+LATTICE_STRENGTH = 0.3  # footprints this aligned (0 random, 1 all parallel) make a street lattice
+MAX_MOVES_PER_UNIT = 0.5
+
+
+class Grouper:
+    def __init__(self, graph: Graph, weights: np.ndarray, rng: np.random.Generator):
+        self.graph = graph
+        self.weights = weights
+        self.rng = rng
+        self.start, self.neighbour, self.neighbour_cost = graph.neighbours()
+
+    def groups(self, k: int) -> np.ndarray:
+        """The group (0..k-1) of every unit."""
+        labels = np.zeros(len(self.weights), dtype=np.int64)
+        for label, units in enumerate(self._split(np.arange(len(self.weights)), k)):
+            labels[units] = label
+        self._rebalance(labels, k)
+        return labels
+
+    # -- bisection ---------------------------------------------------------------------------------
+
+    def _split(self, units: np.ndarray, k: int) -> list[np.ndarray]:
+        if k == 1:
+            return [units]
+        k_first = (k + 1) // 2
+        first, second = self._bisect(units, k_first, k - k_first)
+        return self._split(first, k_first) + self._split(second, k - k_first)
+
+    def _bisect(self, units: np.ndarray, k_a: int, k_b: int) -> tuple[np.ndarray, np.ndarray]:
+        """Side A (k_a groups) and side B (k_b groups)."""
+        g = self.graph
+        count = len(units)
+        local = np.full(len(self.weights), -1)
+        local[units] = np.arange(count)
+        inside = (local[g.a] >= 0) & (local[g.b] >= 0)
+        la, lb, cost = local[g.a[inside]], local[g.b[inside]], g.cost[inside]
+        xy = g.centroid[units]
+        w = self.weights[units]
+        best: tuple[float, np.ndarray] | None = None
+        for theta in self._directions(units, xy, w, k_a != k_b):
+            score, side_a = self._best_cut(xy, w, la, lb, cost, theta, k_a, k_b)
+            if best is None or score < best[0]:
+                best = (score, side_a)
+        side_a = self._reunite(best[1], la, lb, w, k_a, k_b)
+        return units[side_a], units[~side_a]
+
+    def _directions(self, units: np.ndarray, xy: np.ndarray, w: np.ndarray, both_ways: bool) -> list[float]:
+        """Directions to sort along (each cut runs across its direction)."""
+        centred = xy - np.average(xy, axis=0, weights=w + 1e-9)
+        cov = (centred * (w + 1e-9)[:, None]).T @ centred
+        _, eigenvectors = np.linalg.eigh(cov)
+        long_axis = math.atan2(eigenvectors[1, -1], eigenvectors[0, -1])
+        jitter = math.radians(self.rng.uniform(-4, 4))
+        directions = [long_axis + jitter + math.radians(d) for d in (0, 30, -30, 60, -60, 90)]
+        c, s = self.graph.orientation[units].sum(axis=0)
+        total = np.abs(self.graph.orientation[units]).sum() + 1e-9
+        if math.hypot(c, s) / total > LATTICE_STRENGTH / 2:  # |(c, s)| ≤ Σ|c|+|s| ≤ √2·Σ length
+            lattice = math.atan2(s, c) / 4
+            directions = [lattice, lattice + math.pi / 2, *directions]
+        if both_ways:
+            directions += [d + math.pi for d in directions]
+        return directions
+
+    def _best_cut(self, xy, w, la, lb, cost, theta, k_a, k_b) -> tuple[float, np.ndarray]:
+        count, k = len(w), k_a + k_b
+        along = xy @ np.array([math.cos(theta), math.sin(theta)])
+        across = xy @ np.array([-math.sin(theta), math.cos(theta)])
+        order = np.argsort(along, kind="stable")
+        rank = np.empty(count, dtype=np.int64)
+        rank[order] = np.arange(count)
+        total = w.sum()
+        m = np.arange(1, count)  # the first m units (in `order`) make side A
+        weight_a = np.cumsum(w[order])[:-1]
+        deviation = np.abs(weight_a / k_a - (total - weight_a) / k_b) / (total / k)
+        possible = (m >= k_a) & (count - m >= k_b)
+        window = possible & (deviation <= CUT_SLACK)
+        if not window.any():  # a few heavy units: take the most even split there is
+            window = possible & (deviation <= deviation[possible].min() + 1e-12)
+        # a link crosses the cut between m and m+1 when one end ranks below m and the other not
+        low, high = np.minimum(rank[la], rank[lb]), np.maximum(rank[la], rank[lb])
+        step = np.zeros(count + 1)
+        np.add.at(step, low + 1, cost)
+        np.add.at(step, high + 1, -cost)
+        cut_cost = np.cumsum(step)[m]
+        aspect = self._aspect(along[order], across[order])
+        floor = 0.01 * (cut_cost[window].mean() + 1e-12)
+        score = (cut_cost + floor) * (1 + (deviation / CUT_SLACK) ** 2) * np.maximum(1, aspect / ASPECT_OK) ** 2
+        score[~window] = np.inf
+        best = int(np.argmin(score))
+        side_a = np.zeros(count, dtype=bool)
+        side_a[order[: m[best]]] = True
+        return float(score[best]), side_a
+
+    @staticmethod
+    def _aspect(along: np.ndarray, across: np.ndarray) -> np.ndarray:
+        """For each split m (1..count-1), the larger length/width ratio of its two halves' extents."""
+        pad = 1.0
+        low_a, high_a = np.minimum.accumulate(across), np.maximum.accumulate(across)
+        low_b = np.minimum.accumulate(across[::-1])[::-1]
+        high_b = np.maximum.accumulate(across[::-1])[::-1]
+        length_a = along[:-1] - along[0] + pad
+        length_b = along[-1] - along[1:] + pad
+        width_a = high_a[:-1] - low_a[:-1] + pad
+        width_b = high_b[1:] - low_b[1:] + pad
+        ratio_a = np.maximum(length_a / width_a, width_a / length_a)
+        ratio_b = np.maximum(length_b / width_b, width_b / length_b)
+        return np.maximum(ratio_a, ratio_b)
+
+    @staticmethod
+    def _reunite(side_a, la, lb, w, k_a, k_b) -> np.ndarray:
+        """Pieces of one side cut off from the rest of it (a straight cut through a bend) join the other
+        side, if they touch it and it keeps enough units for its grids."""
+        side_a = side_a.copy()
+        for side in (True, False):
+            mine = side_a == side
+            same = (mine[la]) & (mine[lb])
+            label = connected_labels(len(w), la[same], lb[same])
+            label[~mine] = -1
+            pieces = np.unique(label[mine])
+            if len(pieces) <= 1:
+                continue
+            weight = np.array([w[label == p].sum() + 1e-9 * (label == p).sum() for p in pieces])
+            across = mine[la] != mine[lb]
+            touching = set(label[la[across]]) | set(label[lb[across]])
+            for p in pieces[np.argsort(-weight)][1:]:
+                piece = label == p
+                stays = mine.sum() - piece.sum()
+                needed = k_a if side else k_b
+                if p in touching and stays >= needed:
+                    side_a[piece] = not side
+                    mine = side_a == side
+        return side_a
+
+    # -- balancing ---------------------------------------------------------------------------------
+
+    def _rebalance(self, labels: np.ndarray, k: int) -> None:
+        w = self.weights
+        loads = np.bincount(labels, weights=w, minlength=k)
+        sizes = np.bincount(labels, minlength=k)
+        for _ in range(int(MAX_MOVES_PER_UNIT * len(w)) + 10 * k):
+            if loads.max() <= BALANCE_TARGET * loads.min():
+                return
+            move = self._move_out(labels, loads, sizes, int(np.argmax(loads)))
+            if move is None:
+                move = self._move_in(labels, loads, sizes, int(np.argmin(loads)))
+            if move is None:
+                return
+            unit, target = move
+            source = labels[unit]
+            labels[unit] = target
+            loads[source] -= w[unit]
+            loads[target] += w[unit]
+            sizes[source] -= 1
+            sizes[target] += 1
+
+    def _links(self, units: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All links leaving `units`: (unit, neighbour, cost)."""
+        starts, ends = self.start[units], self.start[units + 1]
+        counts = ends - starts
+        owner = np.repeat(units, counts)
+        index = np.repeat(ends - counts.cumsum(), counts) + np.arange(counts.sum())
+        return owner, self.neighbour[index], self.neighbour_cost[index]
+
+    def _candidates(self, labels, loads, units):
+        """Moves of boundary units among `units` to a neighbouring group, cheapest cut first:
+        [(cost change, unit, target group)]."""
+        owner, other, cost = self._links(units)
+        if len(owner) == 0:
+            return []
+        mine, theirs = labels[owner], labels[other]
+        stay = np.bincount(owner, weights=np.where(mine == theirs, cost, 0.0), minlength=len(labels))
+        leaving = mine != theirs
+        pairs = {}
+        for u, q, c in zip(owner[leaving], theirs[leaving], cost[leaving], strict=True):
+            pairs[(int(u), int(q))] = pairs.get((int(u), int(q)), 0.0) + float(c)
+        moves = [(stay[u] - c, u, q) for (u, q), c in pairs.items()
+                 if loads[q] + self.weights[u] < loads[labels[u]]]
+        return sorted(moves)
+
+    def _move_out(self, labels, loads, sizes, heavy: int):
+        if sizes[heavy] <= 1:
+            return None
+        members = np.flatnonzero(labels == heavy)
+        for _, unit, target in self._candidates(labels, loads, members)[:12]:
+            if self._stays_connected(labels, heavy, unit):
+                return unit, target
+        return None
+
+    def _move_in(self, labels, loads, sizes, light: int):
+        members = np.flatnonzero(labels == light)
+        _, other, _ = self._links(members)
+        outside = np.unique(other[labels[other] != light])
+        moves = [m for m in self._candidates(labels, loads, outside) if m[2] == light]
+        for _, unit, _ in moves[:12]:
+            source = labels[unit]
+            if sizes[source] > 1 and self._stays_connected(labels, source, unit):
+                return unit, light
+        return None
+
+    def _stays_connected(self, labels, group: int, unit: int) -> bool:
+        """Whether taking `unit` out of `group` keeps its neighbours in the group linked to each other
+        (so a group in one piece stays in one piece). The search stops as soon as they all meet."""
+        around = [v for v in self.neighbour[self.start[unit]:self.start[unit + 1]].tolist() if labels[v] == group]
+        if len(around) <= 1:
+            return True
+        wanted = set(around[1:])
+        seen = {unit, around[0]}
+        queue = deque([around[0]])
+        while queue:
+            u = queue.popleft()
+            for v in self.neighbour[self.start[u]:self.start[u + 1]].tolist():
+                if v not in seen and labels[v] == group:
+                    seen.add(v)
+                    wanted.discard(v)
+                    if not wanted:
+                        return True
+                    queue.append(v)
+        return False

@@ -1,0 +1,80 @@
+"""Groups of units into polygons that tile their island exactly.
+
+Every sample point on a footprint's outline gets its Voronoi cell; a group's cells, dissolved and
+clipped to the island, make its region, whose edges run down the middle of the gaps between its
+buildings and the next group's. The region may still nick a neighbour's footprint (or miss a corner of
+its own), so each group's polygon is its region minus the other groups' footprints plus its own:
+no building is split, and no area is lost or counted twice. Bits a neighbour's footprint cuts off
+from their group go to the group they share the longest border with.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from shapely.geometry import Polygon
+from shapely.geometry.base import BaseGeometry
+
+from .graph import Samples
+from .prepare import Island
+
+MAX_ROUNDS = 20
+
+
+def tile(island: Island, samples: Samples, labels: np.ndarray, k: int) -> list[BaseGeometry]:
+    """One polygon per group, tiling island.polygon; `labels` is updated when a bit moves."""
+    if k == 1:
+        return [island.polygon]
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(samples.xy),
+                                                       extend_to=island.polygon, ordered=True))
+    point_group = labels[samples.owner]
+    regions = np.array([shapely.coverage_union_all(cells[point_group == g]) for g in range(k)], dtype=object)
+    shapely.prepare(island.polygon)
+    regions = shapely.intersection(regions, island.polygon)
+    footprints = island.footprints
+    tree = shapely.STRtree(footprints)
+    pieces = []
+    for g in range(k):
+        near = tree.query(regions[g], predicate="intersects")
+        others = near[labels[near] != g]
+        piece = regions[g]
+        if len(others):
+            piece = shapely.difference(piece, shapely.union_all(footprints[others]))
+        pieces.append(shapely.union_all([piece, *footprints[labels == g]]))
+    return absorb_fragments(pieces, footprints, island.households, labels)
+
+
+def absorb_fragments(pieces: list[BaseGeometry], footprints: np.ndarray, households: np.ndarray,
+                     labels: np.ndarray) -> list[BaseGeometry]:
+    """Each group keeps its part holding most of its households (then buildings, then area); every
+    other part joins the neighbour it shares the longest border with, buildings and all."""
+    points = shapely.point_on_surface(footprints)
+    for _ in range(MAX_ROUNDS):
+        moved = False
+        for g, piece in enumerate(pieces):
+            parts = [p for p in shapely.get_parts(piece) if p.area > 0]
+            if len(parts) <= 1:
+                pieces[g] = parts[0] if parts else piece
+                continue
+            mine = np.flatnonzero(labels == g)
+            holds = [shapely.contains(part, points[mine]) for part in parts]
+            rank = [(households[mine[h]].sum(), h.sum(), part.area) for h, part in zip(holds, parts, strict=True)]
+            keep = max(range(len(parts)), key=lambda i: rank[i])
+            pieces[g] = parts[keep]
+            for i, part in enumerate(parts):
+                if i == keep:
+                    continue
+                target = _longest_border(part, pieces, g)
+                pieces[target] = shapely.union(pieces[target], part)
+                labels[mine[holds[i]]] = target
+            moved = True
+        if not moved:
+            return pieces
+    raise RuntimeError("could not make every grid one piece")
+
+
+def _longest_border(part: Polygon, pieces: list[BaseGeometry], own: int) -> int:
+    shared = [-1.0 if g == own or not part.intersects(other) else
+              shapely.length(shapely.intersection(part.boundary, other.boundary))
+              for g, other in enumerate(pieces)]
+    return int(np.argmax(shared))
