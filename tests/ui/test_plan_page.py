@@ -1,0 +1,206 @@
+"""The planner's grid editor (/plan/) in Chromium, desktop: a planner of the factory town picks 明达社区,
+reshapes its west grid so that the east grid's building falls into it, reads the impact preview, commits with
+a reason, and the database, the version history and the wall map follow; an outline outside the community is
+refused with its reason and changes nothing; a stale version gets the conflict dialog; people who are not
+planners get a 403 page.
+
+Geoman's vertex handles are driven through the page's own `gridPlan.setOutline` (as if the vertices had been
+dragged): the preview, the tables and the commit all go through the page's buttons."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from gridgis.territory.models import Building, Grid
+from gridgis.workforce.models import StaffRole
+from tests.territory_factories import make_user, square
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+COMMUNITY = "210302001002"
+WEST = "210302001002001"
+EAST = "210302001002002"
+GRIDS = ".leaflet-overlay-pane path.leaflet-interactive"
+# The west grid widened from lon 123.000 to 123.006: B-003 (胜利路8号1号楼, east grid) falls inside it.
+WIDER_WEST = {"type": "Polygon", "coordinates": [[
+    [122.99, 41.09], [123.006, 41.09], [123.006, 41.11], [122.99, 41.11], [122.99, 41.09],
+]]}
+FAR_AWAY = {"type": "Polygon", "coordinates": [[
+    [123.05, 41.05], [123.06, 41.05], [123.06, 41.06], [123.05, 41.06], [123.05, 41.05],
+]]}
+
+
+@pytest.fixture
+def planner(town):
+    user = make_user("pat", full_name="规划员 Pat")
+    StaffRole.objects.create(user=user, role=StaffRole.Role.PLANNER, scope_code=town.street.code)
+    return user
+
+
+def open_community(page, live_server):
+    page.goto(f"{live_server.url}/plan/")
+    page.wait_for_selector("#plan-map[data-started='true']", state="attached")
+    page.fill("#community-search", "明达")
+    page.select_option("#community-select", COMMUNITY)
+    page.wait_for_selector("#plan-map[data-state='ready']", state="attached")
+    expect(page.locator(GRIDS)).to_have_count(2)
+
+
+def start_reshape(page, outline):
+    page.locator(GRIDS).first.click()
+    expect(page.locator("#grid-card [data-field=code]")).to_have_text(WEST)
+    page.click("button[data-tool=reshape]")
+    page.evaluate("outline => gridPlan.setOutline(outline)", outline)
+    page.click("#preview-button")
+
+
+def west_east_boundary() -> float:
+    return Grid.objects.get(code=WEST).geom.extent[2]
+
+
+def test_a_planner_reshapes_a_grid_previews_commits_and_the_wall_follows(
+        log_in, live_server, planner, alice, bob, charlie, town, browser_log, screenshot):
+    page = log_in(planner)
+    open_community(page, live_server)
+    expect(page.locator("#community-card [data-field=target]")).to_contain_text("300")
+    expect(page.locator(".grid-tip", has_text="王博")).to_have_count(1)  # bob labels the west grid
+
+    start_reshape(page, WIDER_WEST)
+
+    impact = page.locator("#impact")
+    expect(impact).to_be_visible()
+    west_row = impact.locator(f"#impact-grids tr[data-code='{WEST}']")
+    east_row = impact.locator(f"#impact-grids tr[data-code='{EAST}']")
+    expect(west_row.locator("[data-field=households]")).to_contain_text("+24")
+    expect(east_row.locator("[data-field=households]")).to_contain_text("-24")
+    expect(impact.locator("#impact-buildings")).to_contain_text("胜利路8号1号楼")
+    expect(impact.locator("#impact-workers")).to_contain_text("王博")
+    expect(impact.locator("#impact-workers")).to_contain_text("陈晨")
+    expect(page.locator(".leaflet-buildings-pane path.building-moved")).to_have_count(1)
+    assert west_east_boundary() == pytest.approx(123.00)  # a preview changes nothing
+    screenshot(page, "plan_page_preview")
+
+    page.click("#commit-button")
+    dialog = page.locator("#reason-dialog")
+    expect(dialog).to_be_visible()
+    page.click("#reason-dialog button[value=confirm]")  # no reason: the dialog stays open
+    expect(dialog).to_be_visible()
+    page.fill("#reason-input", "胜利路8号楼划入第一网格,便于就近服务")
+    page.click("#reason-dialog button[value=confirm]")
+
+    page.wait_for_selector("#plan-map[data-committed]", state="attached")
+    expect(page.locator("#plan-status")).to_contain_text("第 2 版")
+    expect(page.locator("#history-list .version")).to_have_count(2)
+    expect(page.locator("#history-list .version.current")).to_contain_text("胜利路8号楼划入第一网格")
+    expect(page.locator("#impact")).to_be_hidden()
+    screenshot(page, "plan_page_committed")
+    assert west_east_boundary() == pytest.approx(123.006, abs=1e-6)
+    assert Building.objects.get(code="B-003").grid.code == WEST
+    assert browser_log.errors == []
+    assert browser_log.external_requests() == []
+
+    assert_the_wall_shows_the_new_boundary(page, live_server, log_in, alice)
+
+
+def assert_the_wall_shows_the_new_boundary(page, live_server, log_in, alice):
+    """The wall map draws the current version: the west grid now four times as wide as the east one."""
+    page.context.clear_cookies()
+    page = log_in(alice)
+    page.goto(f"{live_server.url}/wall/")
+    page.wait_for_selector("#wall-map[data-ready='true']", state="attached")
+    grids = page.locator(GRIDS)
+    expect(grids).to_have_count(2)
+    widths = page.evaluate(f"""() => [...document.querySelectorAll('{GRIDS}')]
+        .map((path) => path.getBoundingClientRect().width).sort((a, b) => b - a)""")
+    assert widths[0] / widths[1] == pytest.approx(4, rel=0.05)
+
+
+def test_an_outline_outside_the_community_is_refused_and_changes_nothing(
+        log_in, live_server, planner, town, browser_log, screenshot):
+    page = log_in(planner)
+    open_community(page, live_server)
+    before = Grid.objects.get(code=WEST).geom.wkt
+
+    start_reshape(page, FAR_AWAY)
+
+    error = page.locator("#plan-error")
+    expect(error).to_be_visible()
+    expect(error.locator(".reasons")).to_contain_text("geometry")
+    expect(page.locator("#impact")).to_be_hidden()
+    expect(page.locator("#preview-button")).to_be_enabled()  # still editing: fix the outline, try again
+    screenshot(page, "plan_page_outside_error")
+    assert Grid.objects.get(code=WEST).geom.wkt == before
+    assert list(Grid.objects.filter(community=town.community).order_by("code").values_list("code", flat=True)) \
+        == [WEST, EAST]
+    assert browser_log.errors == []
+
+
+def test_a_stale_version_gets_the_conflict_dialog_and_reloads(log_in, live_server, planner, town, screenshot):
+    page = log_in(planner)
+    open_community(page, live_server)
+    start_reshape(page, WIDER_WEST)
+    expect(page.locator("#impact")).to_be_visible()
+
+    # Meanwhile another planner commits an edit of the same community (version 1 → 2).
+    other = square(122.99, 41.09, 123.002, 41.11)
+    status = page.evaluate("""async (edit) => {
+        const cfg = document.getElementById('plan-map').dataset;
+        const response = await fetch(`${cfg.planApiRoot}210302001002/plan/commit/`, {
+            method: 'POST', credentials: 'same-origin',
+            headers: {'Content-Type': 'application/json', 'X-CSRFToken': cfg.csrfToken},
+            body: JSON.stringify({version: 1, edit, reason: '另一位规划员的调整'}),
+        });
+        return response.status;
+    }""", {"op": "reshape", "grid": WEST, "geometry": json.loads(other[0].geojson)})
+    assert status == 201
+
+    page.click("#commit-button")
+    page.fill("#reason-input", "我的调整")
+    page.click("#reason-dialog button[value=confirm]")
+
+    conflict = page.locator("#conflict-dialog")
+    expect(conflict).to_be_visible()
+    expect(conflict.locator(".changes")).to_contain_text("另一位规划员的调整")
+    screenshot(page, "plan_page_conflict")
+    assert west_east_boundary() == pytest.approx(123.002, abs=1e-6)  # only the other planner's edit
+
+    page.click("#conflict-dialog button[value=reload]")
+    page.wait_for_selector("#plan-map[data-version='2'][data-state='ready']", state="attached")
+    expect(page.locator("#impact")).to_be_hidden()
+
+
+def test_restoring_an_earlier_version_asks_for_a_reason(log_in, live_server, planner, town):
+    page = log_in(planner)
+    open_community(page, live_server)
+    start_reshape(page, WIDER_WEST)
+    page.click("#commit-button")
+    page.fill("#reason-input", "试行调整")
+    page.click("#reason-dialog button[value=confirm]")
+    page.wait_for_selector("#plan-map[data-version='2'][data-state='ready']", state="attached")
+
+    page.locator("#history-list .version[data-version='1'] .restore").click()
+    expect(page.locator("#reason-dialog h2")).to_contain_text("第 1 版")
+    page.fill("#reason-input", "试行结束,恢复原网格")
+    page.click("#reason-dialog button[value=confirm]")
+
+    page.wait_for_selector("#plan-map[data-version='3'][data-state='ready']", state="attached")
+    expect(page.locator("#history-list .version.current")).to_contain_text("试行结束,恢复原网格")
+    assert west_east_boundary() == pytest.approx(123.00, abs=1e-6)
+
+
+def test_only_planners_may_open_the_planner(log_in, live_server, alice, planner):
+    page = log_in(alice)
+    expect(page.locator(".plan-link")).to_have_count(0)
+    response = page.goto(f"{live_server.url}/plan/")
+    assert response.status == 403
+    expect(page.locator("h1")).to_have_text("无权访问网格规划")
+    expect(page.locator("#plan-map")).to_have_count(0)
+
+    page.context.clear_cookies()
+    page = log_in(planner)
+    page.click(".plan-link")
+    page.wait_for_selector("#plan-map[data-started='true']", state="attached")
+    expect(page.locator("#community-select option")).to_have_text(["明达社区 · 210302001002"])
