@@ -24,6 +24,7 @@ class Samples:
     xy: np.ndarray  # (points, 2)
     owner: np.ndarray  # unit of each point
     spacing: float
+    links: np.ndarray | None = None  # (edges, 2): the points' Delaunay triangulation, once built
 
 
 @dataclass
@@ -71,6 +72,7 @@ def build_graph(island: Polygon, footprints: np.ndarray, samples: Samples) -> Gr
         return Graph(empty, empty, np.zeros(0), centroid, orientation)
     edges = shapely.delaunay_triangles(shapely.multipoints(samples.xy), only_edges=True)
     ends = _point_index(samples.xy, shapely.get_coordinates(edges)).reshape(-1, 2)
+    samples.links = ends
     ua, ub = samples.owner[ends[:, 0]], samples.owner[ends[:, 1]]
     between = ua != ub
     ends, ua, ub = ends[between], ua[between], ub[between]
@@ -96,9 +98,15 @@ def build_graph(island: Polygon, footprints: np.ndarray, samples: Samples) -> Gr
 
 def _point_index(points: np.ndarray, coords: np.ndarray) -> np.ndarray:
     """Index into `points` of each of `coords` (the triangulation returns the input coordinates exactly)."""
-    key = points[:, 0] + 1j * points[:, 1]
-    order = np.argsort(key)
-    found = order[np.searchsorted(key[order], coords[:, 0] + 1j * coords[:, 1])]
+    origin = points.min(axis=0)
+
+    def key(xy: np.ndarray) -> np.ndarray:  # points lie on a 0.1 mm lattice: exact integers
+        cells = np.rint((xy - origin) * 1e4).astype(np.int64)
+        return cells[:, 0] << 32 | cells[:, 1]
+
+    point_key = key(points)
+    order = np.argsort(point_key)
+    found = order[np.minimum(np.searchsorted(point_key[order], key(coords)), len(order) - 1)]
     if not np.array_equal(points[found], coords):
         raise RuntimeError("the triangulation moved its input points")
     return found

@@ -19,8 +19,8 @@ import numpy as np
 from .graph import Graph
 from .prepare import connected_labels
 
-CUT_SLACK = 0.06  # a cut may leave a side's grids this share of a fair grid above or below it
-BALANCE_TARGET = 1.1  # boundary moves stop once max/min households is at most this
+CUT_SLACK = 0.12  # a cut may leave a side's grids this share of a fair grid above or below it
+BALANCE_TARGET = 1.2  # boundary moves stop once max/min households is at most this
 ASPECT_OK = 2.0  # halves more elongated than this (by their extents) are penalised
 LATTICE_STRENGTH = 0.3  # footprints this aligned (0 random, 1 all parallel) make a street lattice
 MAX_MOVES_PER_UNIT = 0.5

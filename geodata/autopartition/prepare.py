@@ -47,9 +47,12 @@ def check_buildings(buildings) -> tuple[np.ndarray, np.ndarray]:
             raise ValueError(f"building {i}: footprint must be a non-empty shapely Polygon")
         if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
             raise ValueError(f"building {i}: households must be an integer ≥ 0, not {count!r}")
-        footprints.append(footprint if footprint.is_valid else shapely.make_valid(footprint))
+        footprints.append(footprint)
         households.append(int(count))
-    return np.array(footprints, dtype=object), np.array(households, dtype=np.int64)
+    footprints = np.array(footprints, dtype=object)
+    invalid = ~shapely.is_valid(footprints)
+    footprints[invalid] = [_polygonal(shapely.make_valid(f)) for f in footprints[invalid]]
+    return footprints, np.array(households, dtype=np.int64)
 
 
 def check_n(n, buildings: int) -> None:

@@ -25,9 +25,11 @@ def tile(island: Island, samples: Samples, labels: np.ndarray, k: int) -> list[B
     """One polygon per group, tiling island.polygon; `labels` is updated when a bit moves."""
     if k == 1:
         return [island.polygon]
-    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(samples.xy),
-                                                       extend_to=island.polygon, ordered=True))
     point_group = labels[samples.owner]
+    used = _near_boundaries(samples.links, point_group)
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(samples.xy[used]),
+                                                       extend_to=island.polygon, ordered=True))
+    point_group = point_group[used]
     regions = np.array([shapely.coverage_union_all(cells[point_group == g]) for g in range(k)], dtype=object)
     shapely.prepare(island.polygon)
     regions = shapely.intersection(regions, island.polygon)
@@ -40,8 +42,23 @@ def tile(island: Island, samples: Samples, labels: np.ndarray, k: int) -> list[B
         piece = regions[g]
         if len(others):
             piece = shapely.difference(piece, shapely.union_all(footprints[others]))
-        pieces.append(shapely.union_all([piece, *footprints[labels == g]]))
+        own = footprints[labels == g]
+        sticking_out = own[~shapely.covers(piece, own)]  # most lie well inside their own region
+        pieces.append(shapely.union_all([piece, *sticking_out]) if len(sticking_out) else piece)
     return absorb_fragments(pieces, footprints, island.households, labels)
+
+
+def _near_boundaries(links: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """The points whose Voronoi cells decide where groups meet: those with a Delaunay neighbour in
+    another group, and all their neighbours. A point's cell depends only on its Delaunay neighbours,
+    so the cells of the first kind come out exactly as in the diagram of all points, and they wall off
+    every group's interior; leaving the interior points out only merges cells within one group."""
+    frontier = np.zeros(len(group), dtype=bool)
+    crossing = group[links[:, 0]] != group[links[:, 1]]
+    frontier[links[crossing].ravel()] = True
+    used = frontier.copy()
+    used[links[frontier[links[:, 0]] | frontier[links[:, 1]]].ravel()] = True
+    return used
 
 
 def absorb_fragments(pieces: list[BaseGeometry], footprints: np.ndarray, households: np.ndarray,
