@@ -3,7 +3,7 @@
 open cases placed again. See engine for the rules; gridgis.territory.planning stores and serves the results.
 """
 
-from .engine import Building, Community, OpenCase, Outcome, Rules, create, merge, replace, reshape, split
+from .engine import Building, Community, OpenCase, Outcome, Rules, create, merge, replace, reshape, restore, split
 from .errors import EditError
 from .geometry import Ruler
 
@@ -19,5 +19,6 @@ __all__ = [
            "merge",
            "replace",
            "reshape",
+    "restore",
            "split",
 ]

@@ -201,6 +201,19 @@ def replace(c: Community, pieces: list[BaseGeometry], *, new_code: NewCode, fiel
     return edit.finish(field_name)
 
 
+def restore(c: Community, grids: dict[str, BaseGeometry], *, field_name: str = "to_version") -> Outcome:
+    """The grids become `grids` (an earlier version): missing ones retired, absent ones back under their code."""
+    edit = _Edit(c)
+    for code in sorted(set(edit.grids) - set(grids)):
+        edit.retire(code)
+    for code in sorted(grids):
+        if code not in edit.grids:
+            edit.add(code, grids[code])
+        elif not grids[code].equals(edit.grids[code]):
+            edit.set(code, grids[code])
+    return edit.finish(field_name)
+
+
 # --- the working state ------------------------------------------------------------------------------
 
 
@@ -445,4 +458,4 @@ def _order(code: str) -> int:
 
 
 __all__ = ["EMPTY", "Building", "Community", "OpenCase", "Outcome", "Rules", "create", "merge", "replace",
-           "reshape", "split"]
+           "reshape", "restore", "split"]

@@ -114,9 +114,20 @@ class Community(Division):
         indexes = [_prefix_index("community")]
 
 
+class CurrentGridManager(models.Manager):
+    """Grids in force: a grid retired by the planner keeps its row (closed cases point at it) but leaves
+    every map, list and assignment. Related access (case.grid) still reaches it through the base manager."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(retired_at__isnull=True)
+
+
 class Grid(Division):
     LEVEL = "grid"
     PARENT_FIELD = "community"
+
+    objects = CurrentGridManager()
+    all_objects = models.Manager()  # retired ones included: code bookkeeping (a retired code is never reused)
 
     code = models.CharField(
         _("网格编码"), max_length=CODE_LENGTHS["grid"], unique=True, validators=[validate_grid_code]
@@ -125,6 +136,7 @@ class Grid(Division):
                                   verbose_name=_("社区"))
     households = models.PositiveIntegerField(_("户数"), default=0)
     population = models.PositiveIntegerField(_("人口"), default=0)
+    retired_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
 
     class Meta(Division.Meta):
         verbose_name = _("网格")
@@ -160,3 +172,62 @@ class Building(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+
+class CommunityVersion(models.Model):
+    """One boundary version of a community's grids (effective-dated). Version 1 is the layout as imported;
+    every planner's commit (or restore) adds the next one. Old versions keep their grids in GridVersion."""
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="versions",
+                                  verbose_name=_("社区"))
+    version = models.PositiveIntegerField(_("版本"))
+    effective_from = models.DateTimeField(_("生效时间"))
+    created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("修改人"))
+    reason = models.TextField(_("修改原因"), max_length=1000, blank=True)
+    summary = models.CharField(_("摘要"), max_length=500, blank=True)
+    edit = models.JSONField(_("编辑操作"), default=dict, blank=True)
+    grids = models.JSONField(_("涉及网格"), default=list, blank=True)  # codes changed, created or retired
+    impact = models.JSONField(_("影响"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["community", "-version"]
+        verbose_name = _("网格版本")
+        verbose_name_plural = _("网格版本")
+        constraints = [models.UniqueConstraint(fields=["community", "version"], name="one_number_per_version")]
+
+    def __str__(self) -> str:
+        return f"{self.community_id} v{self.version}"
+
+
+class GridVersion(models.Model):
+    """A grid as it was in one version of its community (the snapshot a restore brings back)."""
+
+    version = models.ForeignKey(CommunityVersion, on_delete=models.CASCADE, related_name="grid_rows")
+    code = models.CharField(_("网格编码"), max_length=CODE_LENGTHS["grid"])
+    name = models.CharField(_("名称"), max_length=100)
+    households = models.PositiveIntegerField(_("户数"), default=0)
+    population = models.PositiveIntegerField(_("人口"), default=0)
+    geom = models.MultiPolygonField(_("范围"), srid=4326)
+
+    class Meta:
+        ordering = ["version", "code"]
+        verbose_name = _("网格历史范围")
+        verbose_name_plural = _("网格历史范围")
+        constraints = [models.UniqueConstraint(fields=["version", "code"], name="one_row_per_grid_and_version")]
+
+
+class GridChangeNotice(models.Model):
+    """Tells a grid worker that the planner changed one of their grids (and which of their cases moved)."""
+
+    version = models.ForeignKey(CommunityVersion, on_delete=models.CASCADE, related_name="notices")
+    worker = models.ForeignKey("workforce.GridWorker", on_delete=models.CASCADE, related_name="grid_notices")
+    grids = models.JSONField(_("网格"), default=list)
+    message = models.CharField(_("内容"), max_length=500)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        verbose_name = _("网格调整通知")
+        verbose_name_plural = _("网格调整通知")
