@@ -189,14 +189,14 @@ GRIDGIS = {
     "COVERAGE_TOLERANCE_M2": float(os.environ.get("GRIDGIS_COVERAGE_TOLERANCE_M2", "1.0")),
     # A report outside every grid goes to the nearest grid within this distance, else to the unassigned queue.
     "ASSIGN_MAX_DISTANCE_M": float(os.environ.get("GRIDGIS_ASSIGN_MAX_DISTANCE_M", "50")),
-    # 分级响应: a case still overdue after `overdue_hours` working hours at one tier is escalated to the tier
-    # `to` (or the next one up with someone to take it) by `python manage.py sweep_deadlines`.
     # The planner's grid editor: a grid (or a piece a split makes) must reach this area and width; smaller
     # leftovers of an edit are slivers, absorbed by the neighbour sharing the longest border.
     "MIN_GRID_AREA_M2": float(os.environ.get("GRIDGIS_MIN_GRID_AREA_M2", "1000")),
     "MIN_GRID_WIDTH_M": float(os.environ.get("GRIDGIS_MIN_GRID_WIDTH_M", "10")),
     # The households a grid should hold (the planner's preview flags grids outside the range).
     "TARGET_HOUSEHOLDS": (300, 500),
+    # 分级响应: a case still overdue after `overdue_hours` working hours at one tier is escalated to the tier
+    # `to` (or the next one up with someone to take it) by `python manage.py sweep_deadlines`.
     "ESCALATION_RULES": [
         {"tier": "grid", "overdue_hours": 8, "to": "community"},
         {"tier": "community", "overdue_hours": 16, "to": "street"},
