@@ -1,3 +1,9 @@
 """The command centre's wall map (/wall/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import wall_views
+
+urlpatterns = [
+    path("", wall_views.wall, name="wall"),
+]

@@ -1,0 +1,146 @@
+"""The command centre's wall map (/wall/) in Chromium at 1920×1080, served by uvicorn (the ASGI server that
+streams the live events) against the test database: the cases of alice's district on the map, hostile text
+shown as text, a case reported while the page is open appearing within 2 s, supervising from the card, and a
+grid's worker and cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from gridgis.cases.categories import load_categories
+from gridgis.cases.models import Case, Category
+from gridgis.cases.services import IntakeReport, case_create
+from tests.cases.workflow_helpers import EAST, WEST, new_case, walk
+from tests.live.sse import start_server
+from tests.territory_factories import PASSWORD
+
+pytest_plugins = ["tests.territory_factories"]
+
+# transaction: the server sees what the test commits (and the flush after each test empties every table).
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, django_db_blocker):
+    server = start_server(connection.settings_dict)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def categories(db):
+    """The categories of the data migration, again after the previous test's flush."""
+    if not Category.objects.exists():
+        load_categories(Category)
+
+
+@pytest.fixture
+def wall(browser, server, browser_log):
+    """wall(user) signs in on the ASGI server and opens /wall/ at 1920×1080; returns the page, map drawn."""
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai",
+                                  viewport={"width": 1920, "height": 1080})
+
+    def open_wall(user):
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.on("request", lambda request: browser_log.requests.append(request.url))
+        page.on("pageerror", lambda error: browser_log.errors.append(str(error)))
+        page.on("dialog", lambda dialog: (browser_log.dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(f"{server.url}/accounts/login/?next=/wall/")
+        page.fill("input[name=username]", user.get_username())
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form.login-form button[type=submit]")
+        page.wait_for_url(f"{server.url}/wall/")
+        page.wait_for_selector("#wall-map[data-ready=true][data-live=true]")
+        return page
+
+    yield open_wall
+    context.close()
+
+
+def reported(description: str, at=WEST) -> Case:
+    report = IntakeReport(description=description, channel=Case.Channel.HOTLINE,
+                          category=Category.objects.get(code="SJ0102"), lon=at[0], lat=at[1])
+    return case_create(report=report, by=None)
+
+
+def marker(page, case: Case):
+    return page.locator(f'.case-dot[data-case-id="{case.pk}"]')
+
+
+def test_the_command_centre_sees_acts_on_and_follows_live_cases(
+        wall, alice, bob, charlie, browser_log, screenshot):
+    plain = new_case(at=WEST)
+    hostile = reported(HOSTILE, at=EAST)
+    to_supervise = walk(new_case(at=(122.996, 41.101)), "dispatched", dispatcher=alice, handler=bob)
+    late = new_case(at=(123.006, 41.102))
+    Case.objects.filter(pk=late.pk).update(deadline=timezone.now() - dt.timedelta(hours=3))
+    closed = walk(new_case(at=(122.994, 41.098)), "closed", dispatcher=alice, handler=bob)
+
+    page = wall(alice)
+
+    # Every open case of the district on the map, the closed one not; the overdue one stands out.
+    for case in (plain, hostile, to_supervise, late):
+        assert marker(page, case).count() == 1
+    assert marker(page, closed).count() == 0
+    assert "overdue" in marker(page, late).get_attribute("class")
+    assert page.text_content("#count-open") == "4"
+    assert page.text_content("#count-overdue") == "1"
+    assert page.locator("#rate-rows tr").count() >= 1
+
+    # Hostile text is shown as text: no image, no dialog.
+    marker(page, hostile).click()
+    description = page.locator('#case-card [data-field="description"]')
+    description.wait_for()
+    page.wait_for_function(f"document.querySelector('#case-card').dataset.caseId === '{hostile.pk}'")
+    assert description.text_content() == HOSTILE
+    assert page.locator("#case-card img, #ticker img").count() == 0
+    # A received case: the command centre may register it, not supervise it.
+    assert page.is_visible('#case-card [data-action="register"]')
+    assert not page.is_visible('#case-card [data-action="supervise"]')
+
+    # Reported anywhere while the page is open: on the map and in the ticker within 2 s, counted.
+    fresh = reported("路灯不亮 — reported live")
+    marker(page, fresh).wait_for(timeout=2000)
+    page.locator("#ticker .ticker-item", has_text=fresh.number).wait_for(timeout=2000)
+    page.wait_for_function("document.querySelector('#count-open').textContent === '5'", timeout=2000)
+
+    # Supervise from the card: the case, its card and its marker say so.
+    marker(page, to_supervise).click()
+    page.wait_for_function(f"document.querySelector('#case-card').dataset.caseId === '{to_supervise.pk}'")
+    page.click('#case-card [data-action="supervise"]')
+    page.fill("#supervise-note", "今天下班前处理完毕")
+    page.click("#case-card .supervise-form button[type=submit]")
+    page.locator("#case-card .badge.watched").wait_for()
+    assert page.text_content('#case-card [data-field="supervision_note"]') == "今天下班前处理完毕"
+    page.wait_for_function(
+        f"document.querySelector('.case-dot[data-case-id=\"{to_supervise.pk}\"]').classList.contains('supervised')")
+    to_supervise.refresh_from_db()
+    assert to_supervise.supervised
+    assert to_supervise.supervision_note == "今天下班前处理完毕"
+    page.wait_for_function("document.querySelector('#count-supervised').textContent === '1'", timeout=3000)
+
+    screenshot(page, "wall_map")
+    assert browser_log.dialogs == []
+    assert browser_log.errors == []
+    assert browser_log.external_requests() == []
+
+
+def test_a_grid_shows_its_worker_and_its_open_cases(wall, alice, bob, browser_log):
+    case = new_case(at=WEST)
+    page = wall(alice)
+    grid = page.locator("#wall-map .leaflet-overlay-pane path.leaflet-interactive").first
+    grid.wait_for()
+    # The west grid is the first drawn (code order); a corner of it, away from the case marker.
+    grid.click(position={"x": 12, "y": 12})
+    page.locator('#grid-card [data-field="workers"] li', has_text="王博").wait_for()
+    assert page.text_content('#grid-card [data-field="name"]') == "明达第一网格"
+    page.locator('#grid-card .grid-case', has_text=case.number).wait_for()
+    assert page.text_content('#grid-card [data-field="case_count"]') == "1"
+    assert browser_log.errors == []
