@@ -240,10 +240,14 @@ class _Edit:
         return inside
 
     def others(self, area: BaseGeometry, code: str | None) -> list[str]:
-        return [k for k, g in self.grids.items() if k != code and g.intersects(area)]
+        # Interiors meeting: a grid merely touching `area` along a border is not affected by it.
+        return [k for k, g in self.grids.items() if k != code and g.intersects(area) and not g.touches(area)]
 
     def set(self, code: str, geom: BaseGeometry) -> None:
-        self.grids[code] = polygonal(geom)
+        geom = polygonal(geom)
+        if code in self.grids and code not in self.changed and geom.equals(self.grids[code]):
+            return  # the same shape (vertices perhaps in another order): unchanged
+        self.grids[code] = geom
         self.changed.add(code)
 
     def add(self, code: str, geom: BaseGeometry) -> None:

@@ -1,0 +1,202 @@
+"""Reads for the planner: which communities a user may plan, a community's grids, buildings and open cases
+(as the edit engine wants them and as the page shows them), its versions.
+
+Geometries leave PostGIS as WKB and become shapely in one vectorised call (see territory.selectors).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import shapely
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.gis.db.models.functions import AsWKB
+from django.db.models import Count, Max, Q
+from django.http import Http404
+
+from geodata.gridedit import Building as EngineBuilding
+from geodata.gridedit import Community as EngineCommunity
+from geodata.gridedit import OpenCase, Rules
+from gridgis.cases.models import Case
+from gridgis.workforce.models import GridAssignment, StaffRole
+from gridgis.workforce.selectors import EVERYTHING, in_scope
+
+from ..models import Building, Community, CommunityVersion, Grid
+
+
+def planner_prefixes(user) -> tuple[str, ...]:
+    """The territory code prefixes `user` may plan: a superuser everything, a planner their scopes."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return ()
+    if user.is_superuser:
+        return EVERYTHING
+    return tuple(sorted(set(StaffRole.objects.filter(user=user, role=StaffRole.Role.PLANNER)
+                            .values_list("scope_code", flat=True))))
+
+
+def is_planner(user) -> bool:
+    return bool(planner_prefixes(user))
+
+
+def community_for(user, code: str, *, lock: bool = False) -> Community:
+    """The community `code` if `user` may plan it (404 otherwise, as for a community that does not exist)."""
+    rows = Community.objects.filter(in_scope(planner_prefixes(user), with_ancestors=False), code=code)
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    found = rows.select_related("street").first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def rules() -> Rules:
+    conf = settings.GRIDGIS
+    return Rules(min_area_m2=float(conf.get("MIN_GRID_AREA_M2", 1000.0)),
+                 min_width_m=float(conf.get("MIN_GRID_WIDTH_M", 10.0)),
+                 tolerance_m2=float(conf.get("COVERAGE_TOLERANCE_M2", 1.0)))
+
+
+def target() -> tuple[int, int]:
+    low, high = settings.GRIDGIS.get("TARGET_HOUSEHOLDS", (300, 500))
+    return int(low), int(high)
+
+
+def current_version(community: Community) -> int:
+    """The community's current version; 1 (the layout as imported) until the first commit."""
+    return CommunityVersion.objects.filter(community=community).aggregate(v=Max("version"))["v"] or 1
+
+
+@dataclass
+class State:
+    """A community as the engine sees it, plus what the preview needs to describe people and places."""
+
+    community: Community
+    engine: EngineCommunity
+    grids: dict[str, Grid]  # current grids by code
+    buildings: dict[int, dict] = field(default_factory=dict)  # id → code, address
+    cases: dict[int, dict] = field(default_factory=dict)  # id → number, assignee id/name, rule
+    workers: dict[str, list[dict]] = field(default_factory=dict)  # grid code → [{id, name, role}], primary first
+    staff: dict | None = None  # the community's first staff member (assignee of a grid without workers)
+
+
+def _shapes(wkbs) -> list:
+    return list(shapely.from_wkb([bytes(w) for w in wkbs])) if wkbs else []
+
+
+def load_state(community: Community) -> State:
+    grid_rows = list(Grid.objects.filter(community=community).annotate(wkb=AsWKB("geom")).order_by("code"))
+    grids = {g.code: g for g in grid_rows}
+    grid_geoms = dict(zip(grids, _shapes([g.wkb for g in grid_rows]), strict=True))
+    outline = shapely.from_wkb(bytes(Community.objects.filter(pk=community.pk).annotate(
+        wkb=AsWKB("geom")).values_list("wkb", flat=True).get()))
+
+    inside = Q(grid__community=community) | Q(grid__isnull=True, geom__intersects=community.geom)
+    b_rows = list(Building.objects.filter(inside).annotate(wkb=AsWKB("geom"))
+                  .values_list("id", "code", "address", "households", "population", "grid__code", "wkb"))
+    b_geoms = _shapes([r[6] for r in b_rows])
+    buildings = [EngineBuilding(r[0], g, r[3], r[4], r[5]) for r, g in zip(b_rows, b_geoms, strict=True)]
+
+    c_rows = list(Case.objects.filter(status__in=Case.OPEN_STATUSES, grid__community=community)
+                  .annotate(wkb=AsWKB("location"))
+                  .values_list("id", "number", "grid__code", "assignee_id", "assignee__name", "assignee_staff_id",
+                               "assignment_rule", "wkb"))
+    cases = [OpenCase(r[0], shapely.from_wkb(bytes(r[7])) if r[7] is not None else None, r[2]) for r in c_rows]
+
+    engine = EngineCommunity(outline, grid_geoms, buildings, cases, rules=rules(), code=community.code)
+    state = State(community, engine, grids)
+    state.buildings = {r[0]: {"code": r[1], "address": r[2]} for r in b_rows}
+    state.cases = {r[0]: {"number": r[1], "worker": {"id": r[3], "name": r[4]} if r[3] else None,
+                          "staff": r[5], "rule": r[6]} for r in c_rows}
+    state.workers = workers_by_grid(list(grids.values()))
+    state.staff = community_staff(community)
+    return state
+
+
+def workers_by_grid(grids: list[Grid]) -> dict[str, list[dict]]:
+    found: dict[str, list[dict]] = {g.code: [] for g in grids}
+    rows = (GridAssignment.objects.filter(grid__in=grids).select_related("worker", "grid")
+            .order_by("grid__code", "role", "worker__worker_id"))  # "deputy" < "primary": fixed below
+    for a in rows:
+        found[a.grid.code].append({"id": a.worker_id, "worker_id": a.worker.worker_id, "name": a.worker.name,
+                                   "role": a.role})
+    for people in found.values():
+        people.sort(key=lambda w: (w["role"] != GridAssignment.Role.PRIMARY, w["worker_id"]))
+    return found
+
+
+def community_staff(community: Community) -> dict | None:
+    user = (get_user_model().objects.filter(staff_roles__role=StaffRole.Role.COMMUNITY_STAFF,
+                                            staff_roles__scope_code=community.code, is_active=True)
+            .order_by("id").first())
+    return {"id": user.pk, "name": user.get_full_name() or user.get_username()} if user else None
+
+
+# --- what the page shows ----------------------------------------------------------------------------
+
+
+def _geojson(geom) -> dict:
+    return json.loads(shapely.to_geojson(geom))
+
+
+def grid_features(grids: dict, households: dict, population: dict, workers: dict, open_cases: dict,
+                  names: dict) -> dict:
+    features = []
+    for code in sorted(grids):
+        features.append({"type": "Feature", "geometry": _geojson(grids[code]), "properties": {
+            "code": code, "seq": int(code[-3:]), "name": names.get(code, ""),
+            "households": households.get(code, 0), "population": population.get(code, 0),
+            "workers": [{"id": w["id"], "name": w["name"], "role": w["role"]} for w in workers.get(code, [])],
+            "open_cases": open_cases.get(code, 0)}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def plan(state: State) -> dict:
+    """GET …/plan/: the community, its grids, buildings and the target range."""
+    community, engine = state.community, state.engine
+    open_cases = dict(Case.objects.filter(status__in=Case.OPEN_STATUSES, grid__in=list(state.grids.values()))
+                      .values_list("grid__code").annotate(n=Count("id")))
+    low, high = target()
+    grids = grid_features(engine.grids, {k: g.households for k, g in state.grids.items()},
+                          {k: g.population for k, g in state.grids.items()}, state.workers, open_cases,
+                          {k: g.name for k, g in state.grids.items()})
+    buildings = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": _geojson(b.geom), "properties": {
+            "id": b.id, "code": state.buildings[b.id]["code"], "address": state.buildings[b.id]["address"],
+            "households": b.households, "population": b.population, "grid_code": b.grid}}
+        for b in engine.buildings]}
+    return {
+        "community": {"code": community.code, "name": community.name, "geometry": _geojson(engine.outline)},
+        "version": current_version(community),
+        "target": {"min_households": low, "max_households": high},
+        "grids": grids,
+        "buildings": buildings,
+    }
+
+
+def _by(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def versions(community: Community) -> list[dict]:
+    """GET …/versions/: newest first; until the first commit, the imported layout as version 1."""
+    rows = list(CommunityVersion.objects.filter(community=community).select_related("created_by")
+                .order_by("-version"))
+    if not rows:
+        codes = list(Grid.objects.filter(community=community).order_by("code").values_list("code", flat=True))
+        return [{"version": 1, "effective_from": None, "created_by": "", "reason": "", "summary": "导入的网格划分",
+                 "grids": codes, "is_current": True}]
+    return [{"version": v.version, "effective_from": v.effective_from.isoformat(), "created_by": _by(v.created_by),
+             "reason": v.reason, "summary": v.summary, "grids": v.grids, "is_current": i == 0}
+            for i, v in enumerate(rows)]
+
+
+def changes_since(community: Community, version: int) -> list[dict]:
+    """What was committed after `version` (the body of a 409)."""
+    rows = (CommunityVersion.objects.filter(community=community, version__gt=version).select_related("created_by")
+            .order_by("version"))
+    return [{"version": v.version, "by": _by(v.created_by), "at": v.effective_from.isoformat(), "reason": v.reason,
+             "summary": v.summary} for v in rows]
