@@ -17,6 +17,7 @@ from shapely.geometry import Polygon
 
 MIN_GAP_M = 1.0  # gaps narrower than this (touching buildings) cost as much as this one
 MAX_SPACING_M = 8.0
+JITTER_STEPS = 10  # of 0.1 mm
 
 
 @dataclass
@@ -53,7 +54,10 @@ def sample(island: Polygon, footprints: np.ndarray) -> Samples:
     xy = np.round(xy, 4)  # 0.1 mm: the same wall sampled from both sides gives the same points
     _, first = np.unique(xy, axis=0, return_index=True)  # also drops each ring's closing vertex
     first = np.sort(first)  # the footprints' order, not the coordinates': deterministic and local
-    return Samples(xy[first], owner[first], spacing)
+    # Corners of aligned rectangles are cocircular by the dozen, which makes GEOS's Voronoi diagram
+    # degenerate (zero-length edges, invalid cells); a millimetre's fixed jitter breaks the ties.
+    jitter = np.random.default_rng(len(first)).integers(-JITTER_STEPS, JITTER_STEPS + 1, (len(first), 2))
+    return Samples(np.round(xy[first] + jitter * 1e-4, 4), owner[first], spacing)
 
 
 def _ring_coordinates(footprints: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -29,10 +29,10 @@ class Island:
 def check_outline(outline) -> list[Polygon]:
     if not isinstance(outline, Polygon | MultiPolygon):
         raise ValueError(f"outline must be a shapely Polygon or MultiPolygon, not {type(outline).__name__}")
-    if outline.is_empty or outline.area <= 0:
-        raise ValueError("outline is empty")
     if not outline.is_valid:
         raise ValueError(f"outline is not a valid polygon: {shapely.is_valid_reason(outline)}")
+    if outline.is_empty or outline.area <= 0:
+        raise ValueError("outline is empty")
     return [p for p in shapely.get_parts(outline) if p.area > 0]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
+import shapely.errors
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
@@ -29,8 +30,11 @@ def tile(island: Island, samples: Samples, labels: np.ndarray, k: int) -> list[B
     used = _near_boundaries(samples.links, point_group)
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(samples.xy[used]),
                                                        extend_to=island.polygon, ordered=True))
+    odd = np.flatnonzero(shapely.get_type_id(cells) != shapely.GeometryType.POLYGON)
+    for i in odd:  # GEOS may return a cell with a zero-length line beside its polygon
+        cells[i] = shapely.union_all([p for p in shapely.get_parts(cells[i]) if p.geom_type == "Polygon"])
     point_group = point_group[used]
-    regions = np.array([shapely.coverage_union_all(cells[point_group == g]) for g in range(k)], dtype=object)
+    regions = np.array([_dissolve(cells[point_group == g]) for g in range(k)], dtype=object)
     shapely.prepare(island.polygon)
     regions = shapely.intersection(regions, island.polygon)
     footprints = island.footprints
@@ -46,6 +50,19 @@ def tile(island: Island, samples: Samples, labels: np.ndarray, k: int) -> list[B
         sticking_out = own[~shapely.covers(piece, own)]  # most lie well inside their own region
         pieces.append(shapely.union_all([piece, *sticking_out]) if len(sticking_out) else piece)
     return absorb_fragments(pieces, footprints, island.households, labels)
+
+
+def _dissolve(cells: np.ndarray) -> BaseGeometry:
+    """Voronoi cells share their edges exactly, so the fast coverage union usually applies; points on
+    a perfect lattice (all cocircular) can make GEOS node them imperfectly, then a full union it is."""
+    try:
+        return shapely.coverage_union_all(cells)
+    except shapely.errors.GEOSException:
+        pass
+    try:
+        return shapely.union_all(cells)
+    except shapely.errors.GEOSException:
+        return shapely.union_all(shapely.make_valid(cells), grid_size=1e-4)
 
 
 def _near_boundaries(links: np.ndarray, group: np.ndarray) -> np.ndarray:
