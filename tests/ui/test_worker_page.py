@@ -1,0 +1,294 @@
+"""The grid worker's phone page (/m/) in headless Chromium on a phone (375×812, touch), against uvicorn (the
+ASGI server, so the live stream works as in production) on the test database: log in, see my grid and my
+cases by deadline, 随手拍 with a photo, place the point by tapping when geolocation is denied, queue a report
+offline and send it once, accept and hand in, see a case dispatched to me arrive live, patrol."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import requests
+from django.db import connection
+from django.utils import timezone
+from PIL import Image
+
+from gridgis.cases.categories import load_categories
+from gridgis.cases.models import Case, Category
+from gridgis.workforce.models import Patrol
+from tests.cases.workflow_helpers import new_case, walk
+from tests.live.sse import ROOT, Server, database_url, free_port
+from tests.territory_factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+INSIDE_WEST = {"latitude": 41.1005, "longitude": 122.9955}  # bob's grid (122.99–123.00 × 41.09–41.11)
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def start_uvicorn(settings_dict: dict, media: Path) -> Server:
+    """uvicorn serving gridgis on the test database, photos in `media`; waits until it answers (its first
+    request loads the whole project, seconds on a busy machine)."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url(settings_dict), "PYTHONPATH": str(ROOT),
+           "DJANGO_SETTINGS_MODULE": "gridgis.settings", "GRIDGIS_MEDIA_ROOT": str(media), "GRIDGIS_DEBUG": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "gridgis.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+         "--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "2"],
+        cwd=ROOT, env=env,
+    )
+    server = Server(port, process)
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        with contextlib.suppress(requests.RequestException):
+            requests.get(f"{server.url}/accounts/login/", timeout=10)
+            return server
+        time.sleep(0.2)
+    server.stop()
+    raise RuntimeError("uvicorn did not start")
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, django_db_blocker, tmp_path_factory):
+    server = start_uvicorn(connection.settings_dict, tmp_path_factory.mktemp("worker-media"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def categories(db):
+    """The categories of the data migration (a transactional test's flush removed them)."""
+    if not Category.objects.exists():
+        load_categories(Category)
+
+
+@pytest.fixture
+def phone(browser, browser_log) -> Callable:
+    """phone(geolocation=True) → a page in a fresh phone context (has_touch, is_mobile, Shanghai, zh-CN)."""
+    contexts = []
+
+    def open_phone(*, geolocation: bool = True):
+        options = {"viewport": {"width": 375, "height": 812}, "has_touch": True, "is_mobile": True,
+                   "device_scale_factor": 2, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+        if geolocation:
+            options.update(geolocation=INSIDE_WEST, permissions=["geolocation"])
+        context = browser.new_context(**options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.on("pageerror", lambda error: browser_log.errors.append(str(error)))
+        page.on("dialog", lambda dialog: (browser_log.dialogs.append(dialog.message), dialog.dismiss()))
+        return page
+
+    yield open_phone
+    for context in contexts:
+        context.close()
+
+
+def log_in(page, server, user):
+    """Opens /m/ signed out: the login page, then back to /m/ ready."""
+    page.goto(f"{server.url}/m/")
+    assert "/accounts/login/" in page.url
+    page.fill("input[name=username]", user.get_username())
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.login-form button[type=submit]")
+    page.wait_for_url(f"{server.url}/m/")
+    page.wait_for_selector("#worker-app[data-ready=true]")
+    return page
+
+
+def eventually(check: Callable[[], object], timeout: float = 6.0):
+    """Polls `check` until it returns something truthy (the server works in another process)."""
+    end = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > end:
+            return value
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def jpeg(tmp_path) -> Path:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 120, 40)).save(buffer, "JPEG", quality=80)
+    path = tmp_path / "scene.jpg"
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def dispatched(*, alice, bob, description: str = "楼下垃圾堆了三天没人清理", deadline_in: dt.timedelta | None = None):
+    case = walk(new_case(), "dispatched", dispatcher=alice, handler=bob)
+    updates = {"description": description}
+    if deadline_in is not None:
+        updates["deadline"] = timezone.now() + deadline_in
+    Case.objects.filter(pk=case.pk).update(**updates)
+    return case
+
+
+def fill_report(page, description: str, photo: Path | None = None):
+    page.select_option("#report-category", "SJ0102")
+    page.fill("#report-description", description)
+    if photo is not None:
+        page.set_input_files("#report-photos", str(photo))
+    page.click("#report-submit")
+
+
+def test_bob_sees_his_grid_and_cases_by_deadline_and_a_dispatch_arrives_live(
+        server, phone, town, alice, bob, browser_log, screenshot):
+    later = dispatched(alice=alice, bob=bob, deadline_in=dt.timedelta(days=3))
+    overdue = dispatched(alice=alice, bob=bob, description=HOSTILE, deadline_in=dt.timedelta(hours=-2))
+    soon = dispatched(alice=alice, bob=bob, deadline_in=dt.timedelta(hours=5))
+    Case.objects.filter(pk=overdue.pk).update(overdue=True)
+    page = log_in(phone(), server, bob)
+
+    items = page.locator("#case-list li.case-item")
+    assert [int(i) for i in items.evaluate_all("els => els.map(e => e.dataset.caseId)")] == [
+        overdue.pk, soon.pk, later.pk]
+    assert page.locator(f"li.case-item[data-case-id='{overdue.pk}']").get_attribute("class").split()[-1] == \
+        "deadline-red"
+    # The hostile description is text, not markup.
+    assert page.locator(f"li.case-item[data-case-id='{overdue.pk}'] .case-desc").inner_text() == HOSTILE
+    assert page.locator("#case-list img").count() == 0
+    # bob's grid is drawn, with its two buildings; the map is not blank without tiles.
+    assert page.locator("#worker-map path.leaflet-interactive, #worker-map svg path").count() >= 3 + 3
+    assert page.locator("#worker-map").evaluate("e => getComputedStyle(e).backgroundColor") != "rgba(0, 0, 0, 0)"
+
+    # A case dispatched to bob while he looks: on his phone without a reload.
+    page.evaluate("window.__noReload = true")
+    fresh = dispatched(alice=alice, bob=bob, deadline_in=dt.timedelta(days=1))
+    page.wait_for_selector(f"li.case-item[data-case-id='{fresh.pk}']", timeout=2_000)
+    assert page.evaluate("window.__noReload") is True
+
+    page.click(f"li.case-item[data-case-id='{overdue.pk}'] button")
+    page.wait_for_selector(f"#detail-view:visible #case-title:has-text('{overdue.number}')")
+    assert page.locator("#case-description").inner_text() == HOSTILE
+    assert page.locator("#action-accept").is_visible()
+    assert page.locator("#case-timeline li").count() >= 3
+    screenshot(page, "worker_page")
+    assert browser_log.dialogs == []
+    assert browser_log.errors == []
+
+
+def test_suishoupai_with_a_photo_files_a_case_in_bobs_grid(server, phone, town, bob, jpeg, browser_log):
+    page = log_in(phone(), server, bob)
+    page.click("#report-button")
+    page.wait_for_selector("#report-location:has-text('已定位')")
+    fill_report(page, f"井盖缺失 {HOSTILE}", jpeg)
+    page.wait_for_selector("#toast:has-text('上报成功')")
+
+    case = Case.objects.get()
+    assert case.grid == town.west
+    assert case.description == f"井盖缺失 {HOSTILE}"
+    assert case.category.code == "SJ0102"
+    assert case.photos.count() == 1
+    assert case.location.x == pytest.approx(INSIDE_WEST["longitude"])
+    assert case.created_by == bob
+    # bob's own report is on his list (received), its description shown as text.
+    page.wait_for_selector(f"li.case-item[data-case-id='{case.pk}']")
+    assert HOSTILE in page.locator(f"li.case-item[data-case-id='{case.pk}'] .case-desc").inner_text()
+    assert browser_log.dialogs == []
+
+
+def test_with_geolocation_denied_tapping_the_map_places_the_point(server, phone, town, bob):
+    page = log_in(phone(geolocation=False), server, bob)
+    page.click("#report-button")
+    page.wait_for_selector("#report-location.warning")
+    assert "地图上点击" in page.locator("#report-location").inner_text()
+    assert page.locator("#map-hint").is_visible()
+
+    # The map opens on bob's grid: its middle is well inside it.
+    box = page.locator("#worker-map").bounding_box()
+    page.tap("#worker-map", position={"x": box["width"] / 2, "y": box["height"] / 2})
+    page.wait_for_selector("#report-location:not(.warning)")
+    fill_report(page, "路灯不亮")
+    page.wait_for_selector("#toast:has-text('上报成功')")
+    case = Case.objects.get()
+    assert case.grid == town.west
+
+
+def test_a_report_made_offline_is_queued_and_sent_exactly_once(server, phone, town, bob, jpeg):
+    page = log_in(phone(), server, bob)
+    page.click("#report-button")
+    page.wait_for_selector("#report-location:has-text('已定位')")
+    page.context.set_offline(True)
+    fill_report(page, "违章搭建", jpeg)
+    page.wait_for_selector("#queue-badge:has-text('待发送 1')")
+    assert page.locator("#net-state").inner_text() == "离线"
+    assert Case.objects.count() == 0
+
+    # Back online, the first answer is lost on the way back (the server did file it): the retry carries the
+    # same Idempotency-Key and gets that case back instead of filing a second one.
+    keys = []
+
+    def lose_first_answer(route):
+        keys.append(route.request.headers.get("idempotency-key"))
+        response = route.fetch()
+        if len(keys) == 1:
+            assert response.status == 201
+            route.abort("connectionreset")
+        else:
+            route.fulfill(response=response)
+
+    page.route("**/api/v1/cases/", lambda route: lose_first_answer(route)
+               if route.request.method == "POST" else route.continue_())
+    page.context.set_offline(False)
+    page.wait_for_selector("#queue-badge", state="hidden", timeout=15_000)
+    assert len(keys) == 2
+    assert keys[0] == keys[1]
+    assert keys[0]
+    assert Case.objects.count() == 1
+    assert Case.objects.get().photos.count() == 1
+    page.reload()
+    page.wait_for_selector("#worker-app[data-ready=true]")
+    assert page.locator("#queue-badge").is_hidden()
+    assert Case.objects.count() == 1
+
+
+def test_bob_accepts_and_hands_in_from_the_page(server, phone, town, alice, bob, jpeg):
+    case = dispatched(alice=alice, bob=bob, deadline_in=dt.timedelta(days=2))
+    page = log_in(phone(), server, bob)
+    page.click(f"li.case-item[data-case-id='{case.pk}'] button")
+    page.wait_for_selector("#detail-view:visible")
+    page.click("#action-accept")
+    page.wait_for_selector("#action-start:visible")
+    assert eventually(lambda: Case.objects.get(pk=case.pk).status == Case.Status.ACCEPTED)
+    page.click("#action-start")
+    page.wait_for_selector("#action-hand_in:visible")
+    page.click("#action-hand_in")
+    page.click("#action-submit")  # the note is required: asked for, nothing sent
+    assert page.locator("#action-error").is_visible()
+    page.fill("#action-note", "已清理完毕")
+    page.set_input_files("#action-photos", str(jpeg))
+    page.click("#action-submit")
+    page.wait_for_selector("#case-status:has-text('反馈')")
+    handed = Case.objects.get(pk=case.pk)
+    assert handed.status == Case.Status.HANDLED
+    event = handed.events.get(action="hand_in")
+    assert event.note == "已清理完毕"
+    assert event.photos.count() == 1
+    assert page.locator("#case-photos img").count() == 1
+
+
+def test_patrol_mode_records_a_track(server, phone, town, bob):
+    page = log_in(phone(), server, bob)
+    page.click("#patrol-toggle")
+    page.wait_for_selector("#patrol-status:visible")
+    assert eventually(lambda: Patrol.objects.filter(worker__user=bob, ended_at__isnull=True).exists())
+    # 22 m north a second later: a walk (a jump at over 120 km/h would be dropped).
+    page.wait_for_timeout(1_000)
+    page.context.set_geolocation({"latitude": 41.1007, "longitude": 122.9955})
+    page.wait_for_function("document.querySelector('#patrol-status').textContent.includes('0.02')")
+    page.click("#patrol-toggle")
+    assert eventually(lambda: Patrol.objects.filter(worker__user=bob, ended_at__isnull=False).exists())
+    patrol = Patrol.objects.get(worker__user=bob)
+    assert patrol.point_count == 2
+    assert patrol.distance_m == pytest.approx(22.2, abs=0.5)
+    assert page.locator("#patrol-toggle").get_attribute("aria-pressed") == "false"
