@@ -14,6 +14,7 @@ from .grouping import Grouper
 from .prepare import allot_grids, check_buildings, check_n, check_outline, islands_of
 from .tiling import tile
 
+RETILES = 2
 ZERO_WEIGHT = 1e-3  # a building without households still counts a little, so empty land splits evenly
 
 
@@ -41,8 +42,15 @@ def partition(outline, buildings, n, *, seed=0) -> list[Polygon]:
         samples = sample(island.polygon, island.footprints)
         graph = build_graph(island.polygon, island.footprints, samples)
         weights = island.households + ZERO_WEIGHT
-        labels = Grouper(graph, weights, rng).groups(island.grids)
-        result.extend(tile(island, samples, labels, island.grids))
+        grouper = Grouper(graph, weights, rng)
+        labels = grouper.groups(island.grids)
+        for _ in range(RETILES + 1):
+            before = labels.copy()
+            grids = tile(island, samples, labels, island.grids)
+            # a building cut off from its grid went to a neighbour: rebalance and redraw if that upset the balance
+            if np.array_equal(before, labels) or not grouper.rebalance(labels, island.grids):
+                break
+        result.extend(grids)
     return result
 
 

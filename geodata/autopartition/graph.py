@@ -74,30 +74,45 @@ def build_graph(island: Polygon, footprints: np.ndarray, samples: Samples) -> Gr
     if count < 2:
         empty = np.zeros(0, dtype=np.int64)
         return Graph(empty, empty, np.zeros(0), centroid, orientation)
-    edges = shapely.delaunay_triangles(shapely.multipoints(samples.xy), only_edges=True)
-    ends = _point_index(samples.xy, shapely.get_coordinates(edges)).reshape(-1, 2)
+    ends, gabriel = _triangulate(samples.xy)
     samples.links = ends
     ua, ub = samples.owner[ends[:, 0]], samples.owner[ends[:, 1]]
     between = ua != ub
-    ends, ua, ub = ends[between], ua[between], ub[between]
-    length = np.hypot(*(samples.xy[ends[:, 0]] - samples.xy[ends[:, 1]]).T)
-    lo, hi = np.minimum(ua, ub), np.maximum(ua, ub)
-    key = lo * count + hi
+    ends, ua, ub, gabriel = ends[between], ua[between], ub[between], gabriel[between]
+    start, end = samples.xy[ends[:, 0]], samples.xy[ends[:, 1]]
+    length = np.hypot(*(start - end).T)
+    key = np.minimum(ua, ub) * count + np.maximum(ua, ub)
     pairs, inverse = np.unique(key, return_inverse=True)
     contacts = np.bincount(inverse)
     gap = np.full(len(pairs), np.inf)
     np.minimum.at(gap, inverse, length)
-    # The shortest link of each pair must stay on land: across a bay or a hole of the outline is no contact.
-    shortest = np.full(len(pairs), -1)
-    is_shortest = length == gap[inverse]
-    shortest[inverse[is_shortest]] = np.flatnonzero(is_shortest)
-    link = shapely.linestrings(np.stack([samples.xy[ends[shortest, 0]], samples.xy[ends[shortest, 1]]], axis=1))
+    # Two units are neighbours where their Voronoi cells meet on land. A Gabriel link (nothing inside
+    # the circle on it as diameter) has its midpoint on the cells' common edge, so one such midpoint on
+    # land proves it; a long link round the back of other buildings, or across a bay, proves nothing.
     shapely.prepare(island)
-    on_land = shapely.covers(island, link)
+    proof = gabriel & shapely.contains_xy(island, (start[:, 0] + end[:, 0]) / 2, (start[:, 1] + end[:, 1]) / 2)
+    touching = np.bincount(inverse, weights=proof, minlength=len(pairs)) > 0
     facing = contacts * samples.spacing / 2  # a pair of facing walls L long gets about 2L/spacing links
     cost = facing / np.maximum(gap, MIN_GAP_M) ** 2
-    a, b = np.divmod(pairs[on_land], count)
-    return Graph(a, b, cost[on_land], centroid, orientation)
+    a, b = np.divmod(pairs[touching], count)
+    return Graph(a, b, cost[touching], centroid, orientation)
+
+
+def _triangulate(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The Delaunay edges (point index pairs) and whether each is a Gabriel edge: an edge is when the
+    angle facing it is acute in both its triangles."""
+    triangles = shapely.get_parts(shapely.delaunay_triangles(shapely.multipoints(xy)))
+    corners = _point_index(xy, shapely.get_coordinates(shapely.get_exterior_ring(triangles))).reshape(-1, 4)[:, :3]
+    edges, acute = [], []
+    for i, j, k in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
+        p, q, r = corners[:, i], corners[:, j], corners[:, k]
+        edges.append(np.stack([np.minimum(p, q), np.maximum(p, q)], axis=1))
+        acute.append(np.einsum("ij,ij->i", xy[p] - xy[r], xy[q] - xy[r]) > 0)
+    edges, acute = np.concatenate(edges), np.concatenate(acute)
+    key = edges[:, 0] * len(xy) + edges[:, 1]
+    unique, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    gabriel = np.bincount(inverse, weights=~acute, minlength=len(unique)) == 0
+    return edges[first], gabriel
 
 
 def _point_index(points: np.ndarray, coords: np.ndarray) -> np.ndarray:

@@ -38,7 +38,7 @@ class Grouper:
         labels = np.zeros(len(self.weights), dtype=np.int64)
         for label, units in enumerate(self._split(np.arange(len(self.weights)), k)):
             labels[units] = label
-        self._rebalance(labels, k)
+        self.rebalance(labels, k)
         return labels
 
     # -- bisection ---------------------------------------------------------------------------------
@@ -157,18 +157,21 @@ class Grouper:
 
     # -- balancing ---------------------------------------------------------------------------------
 
-    def _rebalance(self, labels: np.ndarray, k: int) -> None:
+    def rebalance(self, labels: np.ndarray, k: int) -> int:
+        """Moves boundary units (in place) until the groups are within BALANCE_TARGET; how many moved."""
         w = self.weights
         loads = np.bincount(labels, weights=w, minlength=k)
         sizes = np.bincount(labels, minlength=k)
+        moves = 0
         for _ in range(int(MAX_MOVES_PER_UNIT * len(w)) + 10 * k):
             if loads.max() <= BALANCE_TARGET * loads.min():
-                return
+                break
             move = self._move_out(labels, loads, sizes, int(np.argmax(loads)))
             if move is None:
                 move = self._move_in(labels, loads, sizes, int(np.argmin(loads)))
             if move is None:
-                return
+                break
+            moves += 1
             unit, target = move
             source = labels[unit]
             labels[unit] = target
@@ -176,6 +179,7 @@ class Grouper:
             loads[target] += w[unit]
             sizes[source] -= 1
             sizes[target] += 1
+        return moves
 
     def _links(self, units: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """All links leaving `units`: (unit, neighbour, cost)."""
