@@ -24,6 +24,7 @@ BALANCE_TARGET = 1.2  # boundary moves stop once max/min households is at most t
 ASPECT_OK = 2.0  # halves more elongated than this (by their extents) are penalised
 LATTICE_STRENGTH = 0.3  # footprints this aligned (0 random, 1 all parallel) make a street lattice
 MAX_MOVES_PER_UNIT = 0.5
+SMALL_SET = 60  # bisecting fewer units than this tries fewer directions: they hardly differ
 
 
 class Grouper:
@@ -36,37 +37,39 @@ class Grouper:
     def groups(self, k: int) -> np.ndarray:
         """The group (0..k-1) of every unit."""
         labels = np.zeros(len(self.weights), dtype=np.int64)
-        for label, units in enumerate(self._split(np.arange(len(self.weights)), k)):
+        g = self.graph
+        for label, units in enumerate(self._split(np.arange(len(self.weights)), g.a, g.b, g.cost, k)):
             labels[units] = label
         self.rebalance(labels, k)
         return labels
 
     # -- bisection ---------------------------------------------------------------------------------
 
-    def _split(self, units: np.ndarray, k: int) -> list[np.ndarray]:
+    def _split(self, units: np.ndarray, la: np.ndarray, lb: np.ndarray, cost: np.ndarray, k: int) -> list[np.ndarray]:
+        """`units` into k groups; la, lb index `units` (the links among them)."""
         if k == 1:
             return [units]
+        if len(units) == k:
+            return [units[[i]] for i in range(k)]
         k_first = (k + 1) // 2
-        first, second = self._bisect(units, k_first, k - k_first)
-        return self._split(first, k_first) + self._split(second, k - k_first)
+        side_a = self._bisect(units, la, lb, cost, k_first, k - k_first)
+        groups = []
+        for side, k_side in ((side_a, k_first), (~side_a, k - k_first)):
+            keep = side[la] & side[lb]
+            renumber = np.cumsum(side) - 1
+            groups += self._split(units[side], renumber[la[keep]], renumber[lb[keep]], cost[keep], k_side)
+        return groups
 
-    def _bisect(self, units: np.ndarray, k_a: int, k_b: int) -> tuple[np.ndarray, np.ndarray]:
-        """Side A (k_a groups) and side B (k_b groups)."""
-        g = self.graph
-        count = len(units)
-        local = np.full(len(self.weights), -1)
-        local[units] = np.arange(count)
-        inside = (local[g.a] >= 0) & (local[g.b] >= 0)
-        la, lb, cost = local[g.a[inside]], local[g.b[inside]], g.cost[inside]
-        xy = g.centroid[units]
+    def _bisect(self, units, la, lb, cost, k_a: int, k_b: int) -> np.ndarray:
+        """Which of `units` go to side A (k_a groups); the others make side B (k_b groups)."""
+        xy = self.graph.centroid[units]
         w = self.weights[units]
         best: tuple[float, np.ndarray] | None = None
         for theta in self._directions(units, xy, w, k_a != k_b):
             score, side_a = self._best_cut(xy, w, la, lb, cost, theta, k_a, k_b)
             if best is None or score < best[0]:
                 best = (score, side_a)
-        side_a = self._reunite(best[1], la, lb, w, k_a, k_b)
-        return units[side_a], units[~side_a]
+        return self._reunite(best[1], la, lb, w, k_a, k_b)
 
     def _directions(self, units: np.ndarray, xy: np.ndarray, w: np.ndarray, both_ways: bool) -> list[float]:
         """Directions to sort along (each cut runs across its direction)."""
@@ -75,7 +78,8 @@ class Grouper:
         _, eigenvectors = np.linalg.eigh(cov)
         long_axis = math.atan2(eigenvectors[1, -1], eigenvectors[0, -1])
         jitter = math.radians(self.rng.uniform(-4, 4))
-        directions = [long_axis + jitter + math.radians(d) for d in (0, 30, -30, 60, -60, 90)]
+        tilts = (0, 30, -30, 60, -60, 90) if len(units) > SMALL_SET else (0, 90)
+        directions = [long_axis + jitter + math.radians(d) for d in tilts]
         c, s = self.graph.orientation[units].sum(axis=0)
         total = np.abs(self.graph.orientation[units]).sum() + 1e-9
         if math.hypot(c, s) / total > LATTICE_STRENGTH / 2:  # |(c, s)| ≤ Σ|c|+|s| ≤ √2·Σ length

@@ -108,7 +108,8 @@ def absorb_fragments(pieces: list[BaseGeometry], footprints: np.ndarray, househo
 
 
 def _longest_border(part: Polygon, pieces: list[BaseGeometry], own: int) -> int:
-    shared = [-1.0 if g == own or not part.intersects(other) else
-              shapely.length(shapely.intersection(part.boundary, other.boundary))
-              for g, other in enumerate(pieces)]
-    return int(np.argmax(shared))
+    pieces = np.asarray(pieces, dtype=object)
+    candidates = np.flatnonzero(shapely.intersects(pieces, part))
+    candidates = candidates[candidates != own]
+    shared = shapely.length(shapely.intersection(part.boundary, shapely.boundary(pieces[candidates])))
+    return int(candidates[np.argmax(shared)])
