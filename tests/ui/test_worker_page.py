@@ -72,12 +72,15 @@ def categories(db):
 
 @pytest.fixture
 def phone(browser, browser_log) -> Callable:
-    """phone(geolocation=True) → a page in a fresh phone context (has_touch, is_mobile, Shanghai, zh-CN)."""
+    """phone(geolocation=True, service_worker=False) → a page in a fresh phone context (375×812, has_touch,
+    is_mobile, Shanghai, zh-CN)."""
     contexts = []
 
-    def open_phone(*, geolocation: bool = True):
+    def open_phone(*, geolocation: bool = True, service_worker: bool = False):
+        # The service worker only where a test is about it: Playwright's routing does not see what it serves.
         options = {"viewport": {"width": 375, "height": 812}, "has_touch": True, "is_mobile": True,
-                   "device_scale_factor": 2, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+                   "device_scale_factor": 2, "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
+                   "service_workers": "allow" if service_worker else "block"}
         if geolocation:
             options.update(geolocation=INSIDE_WEST, permissions=["geolocation"])
         context = browser.new_context(**options)
@@ -292,3 +295,21 @@ def test_patrol_mode_records_a_track(server, phone, town, bob):
     assert patrol.point_count == 2
     assert patrol.distance_m == pytest.approx(22.2, abs=0.5)
     assert page.locator("#patrol-toggle").get_attribute("aria-pressed") == "false"
+
+
+def test_the_page_opens_offline_and_what_is_reported_there_is_sent_later(server, phone, town, alice, bob):
+    case = dispatched(alice=alice, bob=bob, deadline_in=dt.timedelta(days=2))
+    page = log_in(phone(service_worker=True), server, bob)
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_selector("#worker-app[data-offline-ready=true]")
+    page.context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("#worker-app[data-ready=true]")
+    assert page.locator(f"li.case-item[data-case-id='{case.pk}']").is_visible()  # the last list, from the cache
+    page.click("#report-button")
+    page.wait_for_selector("#report-location:has-text('已定位')")
+    fill_report(page, "消防通道被占用")
+    page.wait_for_selector("#queue-badge:has-text('待发送 1')")
+    page.context.set_offline(False)
+    page.wait_for_selector("#queue-badge", state="hidden", timeout=15_000)
+    assert eventually(lambda: Case.objects.filter(description="消防通道被占用").count() == 1)

@@ -62,7 +62,10 @@ function reasonOf(body) {
     (m) => (typeof m === 'object' ? JSON.stringify(m) : m)).join(' ')}`).join('; ');
 }
 
+const fetched = new Set();  // what the page read, for the offline copy (keepShell)
+
 async function getJSON(url) {
+  fetched.add(new URL(url, location.href).href);
   const response = await fetch(url, {headers: {Accept: 'application/json'}, credentials: 'same-origin'});
   if (!response.ok) throw new Error(`${response.status} ${url}`);
   return response.json();
@@ -208,7 +211,7 @@ async function openCase(id, switchView = true) {
   $('case-status').style.background = caseColour(c);
   $('case-description').textContent = c.description;
   $('case-category').textContent = categoryName(c.category);
-  $('case-address').textContent = c.address || '';
+  $('case-address').textContent = c.address || '—';
   $('case-deadline').textContent = deadlineText(c);
   $('case-deadline').className = `deadline-${c.deadline_state || 'none'}`;
   $('case-received').textContent = when(c.received_at);
@@ -508,6 +511,31 @@ function showNetwork() {
 window.addEventListener('online', () => { showNetwork(); outbox.flush(); reloadSoon(); });
 window.addEventListener('offline', showNetwork);
 
+// --- offline shell -----------------------------------------------------------------------------------
+
+const SHELL_CACHE = 'gridgis-worker-v1';  // the service worker's cache (worker_sw.js)
+
+/* Registers the service worker and stores the page's own files, so that it opens with no network. */
+async function keepShell() {
+  if (!('serviceWorker' in navigator) || !window.caches) return;
+  try {
+    await navigator.serviceWorker.register(app.dataset.swUrl);
+    const files = [...document.querySelectorAll('script[src], link[rel=stylesheet]')].map((e) => e.src || e.href);
+    const modules = ['./worker_queue.js', './worker_patrol.js', '../../vendor/leaflet/images/marker-icon.png',
+                     '../../vendor/leaflet/images/marker-shadow.png'].map((u) => new URL(u, import.meta.url).href);
+    // The first visit read its data before the service worker took over: keep a copy of that too.
+    const data = [...fetched].filter((u) => !u.includes('/timeline/'));
+    await (await caches.open(SHELL_CACHE)).addAll([location.pathname, ...files, ...modules, ...data]);
+    app.dataset.offlineReady = 'true';
+  } catch {
+    // no service worker (private mode, old browser): the page still works online
+  }
+}
+
+document.querySelector('.topbar .logout').addEventListener('submit', () => {
+  navigator.serviceWorker?.controller?.postMessage('forget');
+});
+
 // --- wiring ----------------------------------------------------------------------------------------------
 
 $('list-button').addEventListener('click', () => show('list-view'));
@@ -534,6 +562,7 @@ async function main() {
   listen();
   app.dataset.ready = 'true';
   outbox.flush();
+  keepShell();
 }
 
 main();
