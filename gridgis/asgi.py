@@ -5,4 +5,11 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridgis.settings")
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from django.conf import settings  # noqa: E402  (after setup)
+
+from gridgis.asgi_threads import PooledSyncThreads  # noqa: E402
+
+# Requests' sync code on a few long-lived threads, each keeping its database connection (see asgi_threads).
+application = PooledSyncThreads(django_application, threads=settings.ASGI_SYNC_THREADS)

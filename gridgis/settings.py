@@ -131,8 +131,13 @@ _local_cluster = f"postgis://gridgis@127.0.0.1:{env_int('GRIDGIS_PG_PORT', 54329
 _db_url = os.environ.get("DATABASE_URL", "") or _local_cluster
 if not _db_url.startswith(("postgis://", "postgres://", "postgresql://")):
     raise ImproperlyConfigured(f"DATABASE_URL must be a PostGIS URL (postgis://...), not {_db_url!r}")
-# Persistent connections only when asked for: under ASGI and in threaded test servers they outlive requests.
-DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=env_int("GRIDGIS_DB_CONN_MAX_AGE", 0))}
+# Persistent connections: under uvicorn each request's sync code runs on one of ASGI_SYNC_THREADS long-lived
+# threads per process (gridgis.asgi_threads), each keeping its connection, so a request does not pay for a new
+# PostgreSQL backend loading PostGIS again (~30 ms). Health checks replace a connection the server dropped.
+# Django's threaded test server closes its connections after each request, whatever this says.
+DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=env_int("GRIDGIS_DB_CONN_MAX_AGE", 300),
+                                              conn_health_checks=True)}
+ASGI_SYNC_THREADS = env_int("GRIDGIS_ASGI_SYNC_THREADS", 8)
 # Whatever the scheme says, gridgis needs the PostGIS backend.
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 # Parallel test runs (several checkouts, helpers) each need their own test database.

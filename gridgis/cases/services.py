@@ -15,7 +15,7 @@ from geodata.china_coords import to_wgs84
 from gridgis.geocoding.gazetteer import geocode
 from gridgis.intake.photos import ProcessedPhoto
 
-from .assignment import assignee_for, district_covering, place
+from .assignment import route
 from .duplicates import possible_duplicate_of
 from .models import Case, CaseEvent, CasePhoto, Category
 from .worktime import add_working_hours
@@ -73,16 +73,12 @@ def _next_number(received_at: dt.datetime) -> str:
     return f"{timezone.localtime(received_at):%Y%m%d}{sequence:07d}"
 
 
-def _territory_code(case: Case, jurisdiction: str) -> str:
+def _territory_code(case: Case, district_code: str, jurisdiction: str) -> str:
     """The code the case is filed under for scope: its grid, else the district around its point, else the
     jurisdiction of whoever took the report in (so the right command centre sees the unplaced case)."""
     if case.grid is not None:
         return case.grid.code
-    if case.location is not None:
-        district = district_covering(case.location)
-        if district is not None:
-            return district.code
-    return jurisdiction
+    return district_code or jurisdiction
 
 
 def _deadline(case: Case) -> dt.datetime | None:
@@ -93,10 +89,12 @@ def _deadline(case: Case) -> dt.datetime | None:
 
 @transaction.atomic
 def case_create(*, report: IntakeReport, by=None, jurisdiction: str = "") -> Case:
-    """Locates, places and assigns a report and files it as a new case (one transaction)."""
+    """Locates, places and assigns a report and files it as a new case (one transaction). The case comes
+    back with what the case shape shows already attached (grid, community, street, assignee, building,
+    duplicate, photos, no departments), so showing it needs no further query."""
     located = _locate(report)
-    placement = place(located.point)
-    assignee = assignee_for(placement.grid)
+    routed = route(located.point)  # placement and assignee, in one query
+    placement, assignee = routed.placement, routed.assignee
     grid = placement.grid
     case = Case(
         description=report.description,
@@ -123,27 +121,42 @@ def case_create(*, report: IntakeReport, by=None, jurisdiction: str = "") -> Cas
         created_by=by if by is not None and by.is_authenticated else None,
         received_at=report.received_at or timezone.now(),
     )
-    if located.building_code:
-        case.geocode_building_id = _building_id(located.building_code)
-    case.territory_code = _territory_code(case, jurisdiction)
+    case.geocode_building = _building(located.building_code) if located.building_code else None
+    case.territory_code = _territory_code(case, routed.district_code, jurisdiction)
     case.warnings = _warnings(case)
     case.deadline = _deadline(case)
     case.number = _next_number(case.received_at)
     case.duplicate_of = possible_duplicate_of(case)
-    case.save()
+    case.save(force_insert=True)
     event = CaseEvent.objects.create(
         case=case, action="receive", to_status=case.status, actor=case.created_by, at=case.received_at,
         data={"channel": case.channel, "assignment_rule": case.assignment_rule},
     )
-    for photo in report.photos:
-        _attach_photo(case, photo, event)
+    photos = CasePhoto.objects.bulk_create([_stored_photo(case, photo, event) for photo in report.photos])
+    _known_related(case, photos=photos)
     return case
 
 
-def _building_id(code: str) -> int | None:
+def _known_related(case: Case, *, photos: list[CasePhoto]) -> None:
+    """What a new case's shape would read back: no extension pending, no departments, the photos just
+    stored (as a prefetch would leave them, so case.photos.all() and case.departments.all() query nothing)."""
+    case.pending_extension = False
+    cache = case._prefetched_objects_cache = {}
+    cache["departments"] = case.departments.none()
+    stored = case.photos.all()
+    stored._result_cache, stored._prefetch_done = photos, True
+    cache["photos"] = stored
+    case.handler = None
+
+
+def _building(code: str):
+    """The gazetteer's building by code: id and code (the rest loads on access), or None."""
     from gridgis.territory.models import Building
 
-    return Building.objects.filter(code=code).values_list("id", flat=True).first()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM territory_building WHERE code = %s LIMIT 1", [code])
+        row = cursor.fetchone()
+    return Building.from_db("default", ["id", "code"], [row[0], code]) if row else None
 
 
 def _warnings(case: Case) -> list[str]:
@@ -156,9 +169,16 @@ def _warnings(case: Case) -> list[str]:
     return []
 
 
-def _attach_photo(case: Case, photo: ProcessedPhoto, event: CaseEvent) -> CasePhoto:
+def _stored_photo(case: Case, photo: ProcessedPhoto, event: CaseEvent) -> CasePhoto:
+    """The photo's files written to storage; the row is inserted by the caller (all of a report's at once)."""
     stored = CasePhoto(case=case, event=event, width=photo.width, height=photo.height)
     stored.image.save(f"photo.{photo.extension}", ContentFile(photo.content), save=False)
     stored.thumbnail.save(f"thumb.{photo.thumbnail_extension}", ContentFile(photo.thumbnail), save=False)
+    return stored
+
+
+def _attach_photo(case: Case, photo: ProcessedPhoto, event: CaseEvent) -> CasePhoto:
+    """One photo of a workflow step, stored and inserted."""
+    stored = _stored_photo(case, photo, event)
     stored.save()
     return stored

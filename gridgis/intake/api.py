@@ -7,6 +7,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from gridgis.cases.actors import actor_for
 from gridgis.cases.models import Category
 from gridgis.cases.selectors import case_detail
 
@@ -25,14 +26,19 @@ class CaseListCreate(APIView):
             return Response({"Idempotency-Key": [_("最多 200 个字符")]}, status=400)
         report = CaseReportSerializer(data=_report_data(request))
         report.is_valid(raise_exception=True)
+        # The caller's roles, read once: for filing an unplaced report, and for the case shape's masking and
+        # allowed actions. (CaseList, the routed view, keeps them as self.actor.)
+        actor = getattr(self, "actor", None) or actor_for(request.user)
         try:
             intake = report_intake(report=report.to_report(), by=request.user, idempotency_key=key,
-                                   fingerprint=report.fingerprint() if key else "")
+                                   fingerprint=report.fingerprint() if key else "", actor=actor)
         except IdempotencyConflict:
             return Response({"Idempotency-Key": [_("此键已用于另一份不同的上报")]},
                             status=status.HTTP_409_CONFLICT)
-        case = case_detail(request.user, intake.case.pk)
-        body = CaseSerializer(case, context={"request": request}).data
+        # A new case is the caller's own (cases_for shows a user what they took in) and comes back from
+        # case_create with everything its shape shows: no need to read it again. A retry's earlier case is read.
+        case = intake.case if intake.created else case_detail(request.user, intake.case.pk, actor)
+        body = CaseSerializer(case, context={"request": request, "actor": actor}).data
         return Response(body, status=status.HTTP_201_CREATED if intake.created else status.HTTP_200_OK)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
+from gridgis.cases.actors import Actor, actor_for
 from gridgis.cases.models import Case
 from gridgis.cases.services import IntakeReport, case_create
 
@@ -22,21 +23,23 @@ class Intake:
     created: bool
 
 
-def _jurisdiction(user, api_key: ApiKey | None) -> str:
-    """Where an unplaced report is filed: the key's territory, or the district of the caller's scope."""
+def _jurisdiction(user, api_key: ApiKey | None, actor: Actor | None) -> str:
+    """Where an unplaced report is filed: the key's territory, or the district of the caller's scope (the
+    codes of workforce.selectors.scope_prefixes: every role's scope and the worker's grids)."""
     if api_key is not None:
         return api_key.jurisdiction
-    from gridgis.workforce.selectors import scope_prefixes
-
-    prefixes = [p for p in scope_prefixes(user) if p]
+    actor = actor if actor is not None else actor_for(user)
+    codes = {code for scope in actor.prefixes.values() for code in scope}.union(actor.grid_codes)
+    prefixes = sorted(code for code in codes if code)
     return prefixes[0][:6] if prefixes else ""
 
 
 @transaction.atomic
 def report_intake(*, report: IntakeReport, by=None, api_key: ApiKey | None = None,
-                  idempotency_key: str = "", fingerprint: str = "") -> Intake:
+                  idempotency_key: str = "", fingerprint: str = "", actor: Actor | None = None) -> Intake:
     """Files `report` as a case. With an idempotency key, the key is claimed first: a concurrent retry
-    waits on the unique index until this transaction ends, then finds the case made here."""
+    waits on the unique index until this transaction ends, then finds the case made here. Pass the caller's
+    `actor` (cases.actors.actor_for) when it is at hand: their roles are then not read again."""
     record = None
     if idempotency_key:
         caller = caller_of(user=by, api_key=api_key)
@@ -49,7 +52,7 @@ def report_intake(*, report: IntakeReport, by=None, api_key: ApiKey | None = Non
             if earlier.fingerprint != fingerprint:
                 raise IdempotencyConflict(idempotency_key) from None
             return Intake(earlier.case, created=False)
-    case = case_create(report=report, by=by, jurisdiction=_jurisdiction(by, api_key))
+    case = case_create(report=report, by=by, jurisdiction=_jurisdiction(by, api_key, actor))
     if record is not None:
         record.case = case
         record.save(update_fields=["case"])

@@ -13,6 +13,9 @@ from gridgis.workforce.models import Department, GridWorker
 
 from .category import Category
 
+# Case.OPEN_STATUSES as plain values, for the partial indexes' predicates (Meta cannot see the class's names).
+_OPEN_VALUES = ("received", "registered", "dispatched", "accepted", "in_progress", "handled", "verified")
+
 
 class Case(models.Model):
     class Status(models.TextChoices):
@@ -78,29 +81,29 @@ class Case(models.Model):
     street = models.ForeignKey(Street, on_delete=models.PROTECT, null=True, blank=True, related_name="cases",
                                verbose_name=_("街道"))
     # The grid code, denormalised: scope filters and statistics work on code prefixes without joins.
-    territory_code = models.CharField(_("辖区代码"), max_length=15, blank=True, db_index=True)
+    territory_code = models.CharField(_("辖区代码"), max_length=15, blank=True)  # indexed by prefix (Meta)
     assignee = models.ForeignKey(GridWorker, on_delete=models.SET_NULL, null=True, blank=True,
                                  related_name="cases", verbose_name=_("责任人"))
     # When a grid has no worker, a staff member of its community answers for the case instead.
     assignee_staff = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True,
-                                       related_name="+", verbose_name=_("社区责任人"))
+                                       related_name="+", verbose_name=_("社区责任人"), db_index=False)
     department = models.ForeignKey(Department, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="cases", verbose_name=_("承办部门"))
+                                   related_name="cases", verbose_name=_("承办部门"), db_index=False)
 
     geocode_method = models.CharField(_("定位方式"), max_length=12, choices=GeocodeMethod.choices,
                                       default=GeocodeMethod.NONE)
     geocode_confidence = models.FloatField(_("定位置信度"), null=True, blank=True)
     geocode_building = models.ForeignKey(Building, on_delete=models.SET_NULL, null=True, blank=True,
-                                         related_name="+", verbose_name=_("匹配楼栋"))
+                                         related_name="+", verbose_name=_("匹配楼栋"), db_index=False)
     geocode_candidates = models.JSONField(_("候选地址"), default=list, blank=True)
-    needs_location = models.BooleanField(_("待定位"), default=False, db_index=True)
+    needs_location = models.BooleanField(_("待定位"), default=False)
     assignment_rule = models.CharField(_("分派规则"), max_length=14, choices=AssignmentRule.choices,
                                        default=AssignmentRule.UNASSIGNED)
     assignment_distance_m = models.FloatField(_("距网格距离(米)"), null=True, blank=True)
     warnings = models.JSONField(_("提示"), default=list, blank=True)
 
     duplicate_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="possible_duplicates", verbose_name=_("疑似重复"))
+                                     related_name="possible_duplicates", verbose_name=_("疑似重复"), db_index=False)
     class Priority(models.TextChoices):
         NORMAL = "normal", _("一般")
         URGENT = "urgent", _("紧急")
@@ -116,7 +119,7 @@ class Case(models.Model):
     tier = models.CharField(_("处置层级"), max_length=12, choices=Category.Tier.choices,
                             default=Category.Tier.GRID, db_default=Category.Tier.GRID)
     handler = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True,
-                                related_name="+", verbose_name=_("签收人"))
+                                related_name="+", verbose_name=_("签收人"), db_index=False)
     deadline = models.DateTimeField(_("处置时限"), null=True, blank=True)
     # While an extension request waits for approval the clock stops; the pause is added back on decision.
     deadline_paused_at = models.DateTimeField(_("时限暂停于"), null=True, blank=True)
@@ -134,7 +137,7 @@ class Case(models.Model):
     closed_on_time = models.BooleanField(_("按期结案"), null=True, blank=True)
     rated_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
     created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("录入人"))
+                                   related_name="+", verbose_name=_("录入人"), db_index=False)
     received_at = models.DateTimeField(_("受理时间"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -146,6 +149,16 @@ class Case(models.Model):
             models.Index(fields=["territory_code"], name="case_territory_prefix_idx",
                          opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["status", "category"], name="case_status_category_idx"),
+            # The duplicate check (cases.duplicates): the open cases of a category by reception time.
+            models.Index(fields=["category", "received_at"], name="case_open_cat_received_idx",
+                         condition=models.Q(status__in=_OPEN_VALUES)),
+            # Links most cases lack (imported history has none of them): partial, so the NULLs cost nothing
+            # to load or keep. A lookup by value (scope filters, ON DELETE SET NULL) implies NOT NULL.
+            *[models.Index(fields=[name], name=f"case_{name}_idx", condition=models.Q(**{f"{name}__isnull": False}))
+              for name in ("assignee_staff", "created_by", "department", "duplicate_of", "geocode_building",
+                           "handler")],
+            models.Index(fields=["needs_location"], name="case_needs_location_idx",
+                         condition=models.Q(needs_location=True)),  # the command centre's queue
         ]
 
     def __str__(self) -> str:
@@ -154,6 +167,10 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+
+if set(Case.OPEN_STATUSES) != set(_OPEN_VALUES):
+    raise AssertionError("_OPEN_VALUES must list Case.OPEN_STATUSES")
 
 
 def photo_path(photo: "CasePhoto", filename: str) -> str:
