@@ -24,6 +24,7 @@ BALANCE_TARGET = 1.2  # boundary moves stop once max/min households is at most t
 ASPECT_OK = 2.0  # halves more elongated than this (by their extents) are penalised
 LATTICE_STRENGTH = 0.3  # footprints this aligned (0 random, 1 all parallel) make a street lattice
 MAX_MOVES_PER_UNIT = 0.5
+MAX_PAIRS_TRIED = 20
 SMALL_SET = 60  # bisecting fewer units than this tries fewer directions: they hardly differ
 
 
@@ -170,9 +171,7 @@ class Grouper:
         for _ in range(int(MAX_MOVES_PER_UNIT * len(w)) + 10 * k):
             if loads.max() <= BALANCE_TARGET * loads.min():
                 break
-            move = self._move_out(labels, loads, sizes, int(np.argmax(loads)))
-            if move is None:
-                move = self._move_in(labels, loads, sizes, int(np.argmin(loads)))
+            move = self._best_move(labels, loads, sizes)
             if move is None:
                 break
             moves += 1
@@ -209,24 +208,28 @@ class Grouper:
                  if loads[q] + self.weights[u] < loads[labels[u]]]
         return sorted(moves)
 
-    def _move_out(self, labels, loads, sizes, heavy: int):
-        if sizes[heavy] <= 1:
-            return None
-        members = np.flatnonzero(labels == heavy)
-        for _, unit, target in self._candidates(labels, loads, members)[:12]:
-            if self._stays_connected(labels, heavy, unit):
-                return unit, target
-        return None
-
-    def _move_in(self, labels, loads, sizes, light: int):
-        members = np.flatnonzero(labels == light)
-        _, other, _ = self._links(members)
-        outside = np.unique(other[labels[other] != light])
-        moves = [m for m in self._candidates(labels, loads, outside) if m[2] == light]
-        for _, unit, _ in moves[:12]:
-            source = labels[unit]
-            if sizes[source] > 1 and self._stays_connected(labels, source, unit):
-                return unit, light
+    def _best_move(self, labels, loads, sizes):
+        """A boundary unit to move from a group to a lighter neighbouring group: between the heaviest or
+        the lightest group and a neighbour if possible, else between the most unequal neighbours (so a
+        light group walled in by other light ones gets households passed along to it)."""
+        g = self.graph
+        one, other = labels[g.a], labels[g.b]
+        across = one != other
+        heavier = np.where(loads[one] >= loads[other], one, other)[across]
+        lighter = np.where(loads[one] >= loads[other], other, one)[across]
+        k = len(loads)
+        pairs = np.unique(heavier * k + lighter)
+        source, target = np.divmod(pairs, k)
+        priority = loads[source] - loads[target]
+        extreme = (source == int(np.argmax(loads))) | (target == int(np.argmin(loads)))
+        for i in np.lexsort((-priority, ~extreme))[:MAX_PAIRS_TRIED]:
+            p, q = int(source[i]), int(target[i])
+            if sizes[p] <= 1:
+                continue
+            moves = [m for m in self._candidates(labels, loads, np.flatnonzero(labels == p)) if m[2] == q]
+            for _, unit, _ in moves[:12]:
+                if self._stays_connected(labels, p, unit):
+                    return unit, q
         return None
 
     def _stays_connected(self, labels, group: int, unit: int) -> bool:
