@@ -313,3 +313,39 @@ def test_the_page_opens_offline_and_what_is_reported_there_is_sent_later(server,
     page.context.set_offline(False)
     page.wait_for_selector("#queue-badge", state="hidden", timeout=15_000)
     assert eventually(lambda: Case.objects.filter(description="消防通道被占用").count() == 1)
+
+
+def test_a_step_taken_offline_is_sent_once_when_the_network_is_back(server, phone, town, alice, bob):
+    case = dispatched(alice=alice, bob=bob, deadline_in=dt.timedelta(days=2))
+    page = log_in(phone(), server, bob)
+    page.click(f"li.case-item[data-case-id='{case.pk}'] button")
+    page.wait_for_selector("#detail-view:visible #action-accept:visible")
+    page.context.set_offline(True)
+    page.click("#action-accept")
+    page.wait_for_selector("#queue-badge:has-text('待发送 1')")
+    assert Case.objects.get(pk=case.pk).status == Case.Status.DISPATCHED
+    page.context.set_offline(False)
+    page.wait_for_selector("#queue-badge", state="hidden", timeout=15_000)
+    page.wait_for_selector("#action-start:visible")
+    assert Case.objects.get(pk=case.pk).status == Case.Status.ACCEPTED
+    assert Case.objects.get(pk=case.pk).events.filter(action="accept").count() == 1
+
+
+def test_someone_who_is_not_a_grid_worker_is_told_so_and_has_no_patrol(server, phone, town, alice):
+    page = log_in(phone(), server, alice)
+    assert page.locator("#not-a-worker").is_visible()
+    assert page.locator("#patrol-toggle").is_hidden()
+    assert page.locator("#report-button").is_visible()
+
+
+def test_the_page_speaks_english_too(server, phone, town, bob, screenshot):
+    page = log_in(phone(), server, bob)
+    page.click(".worker-foot button[value=en]")
+    page.wait_for_selector("html[lang=en] #worker-app[data-ready=true]")
+    assert page.locator("#patrol-toggle").inner_text() == "Start patrol"
+    assert page.locator("#list-title").inner_text().startswith("My open cases")
+    assert page.locator("#report-button").inner_text() == "Quick report"
+    page.click("#report-button")
+    assert page.locator("#report-submit").inner_text() == "Submit report"
+    page.wait_for_selector("#report-location:has-text('Located')")
+    screenshot(page, "worker_page_en")
