@@ -67,6 +67,7 @@ def _texts() -> dict[str, str]:
         "reportHere": _("随手拍位置"),
         "unknownCategory": _("未分类"),
         "networkError": _("网络错误"),
+        "signedOut": _("登录已失效：请重新登录，待发送的内容会保留并在登录后发送。"),
     }
 
 

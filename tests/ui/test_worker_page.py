@@ -349,3 +349,20 @@ def test_the_page_speaks_english_too(server, phone, town, bob, screenshot):
     assert page.locator("#report-submit").inner_text() == "Submit report"
     page.wait_for_selector("#report-location:has-text('Located')")
     screenshot(page, "worker_page_en")
+
+
+def test_a_queued_report_survives_an_expired_session_and_is_sent_after_logging_in_again(server, phone, town, bob):
+    page = log_in(phone(), server, bob)
+    page.click("#report-button")
+    page.wait_for_selector("#report-location:has-text('已定位')")
+    page.context.set_offline(True)
+    fill_report(page, "共享单车乱停放")
+    page.wait_for_selector("#queue-badge:has-text('待发送 1')")
+    page.context.clear_cookies()  # the session ends while the phone is offline
+    page.context.set_offline(False)
+    page.wait_for_selector("#toast:has-text('重新登录')")
+    assert page.locator("#queue-badge").inner_text() == "待发送 1"
+    assert Case.objects.count() == 0
+    log_in(page, server, bob)
+    page.wait_for_selector("#queue-badge", state="hidden", timeout=15_000)
+    assert eventually(lambda: Case.objects.filter(description="共享单车乱停放").count() == 1)

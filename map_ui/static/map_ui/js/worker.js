@@ -433,6 +433,8 @@ function showCount(n) {
 const outbox = new Outbox({
   userId: cfg.user.id,
   onCount: showCount,
+  probeUrl: cfg.urls.categories,
+  onSignedOut: () => toast(T.signedOut, true),
   handlers: {
     report: {
       done: (item, body) => { toast(fmt(T.reportSent, {number: body ? body.number : ''})); reloadSoon(); },

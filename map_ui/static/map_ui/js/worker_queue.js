@@ -64,11 +64,14 @@ export async function setMeta(key, value) {
 
 export class Outbox {
   /* userId: only this user's items are sent (a shared phone keeps each user's own).
-   * handlers: {kind: {done(item, body), failed(item, status, body)}}; onCount(n) after every change. */
-  constructor({userId, handlers, onCount}) {
+   * handlers: {kind: {done(item, body), failed(item, status, body)}}; onCount(n) after every change.
+   * probeUrl: a GET that needs a session, to tell "signed out" from "refused"; onSignedOut() then. */
+  constructor({userId, handlers, onCount, probeUrl, onSignedOut}) {
     this.userId = userId;
     this.handlers = handlers;
     this.onCount = onCount || (() => {});
+    this.probeUrl = probeUrl;
+    this.onSignedOut = onSignedOut || (() => {});
     this.flushing = null;
     this.again = false;
     this.retryTimer = null;
@@ -112,7 +115,9 @@ export class Outbox {
       try {
         do {
           this.again = false;
-          await this.sendAll();
+          // One sender across the page's tabs: two tabs must not send the same step at once.
+          if (navigator.locks) await navigator.locks.request('gridgis-outbox', () => this.sendAll());
+          else await this.sendAll();
         } while (this.again);
       } finally {
         this.flushing = null;
@@ -130,6 +135,7 @@ export class Outbox {
         this.retryLater();
         return;
       }
+      if (outcome === 'signed-out') return;  // kept; sent after the next login
     }
     this.backoff = RETRY_FIRST_MS;
   }
@@ -174,6 +180,10 @@ export class Outbox {
       return 'retry';
     }
     if (response.status >= 500 || response.status === 429) return 'retry';
+    if ((response.status === 401 || response.status === 403) && await this.signedOut()) {
+      this.onSignedOut();
+      return 'signed-out';
+    }
     let body = null;
     try {
       body = await response.json();
@@ -184,6 +194,18 @@ export class Outbox {
     if (response.ok) await handler.done?.(item, body, false);
     else await handler.failed?.(item, response.status, body);
     return response.ok ? 'done' : 'failed';
+  }
+
+  /* A 401/403 is a refusal of this item, unless the session itself is gone (expired, logged out elsewhere):
+   * then nothing is dropped. */
+  async signedOut() {
+    if (!this.probeUrl) return false;
+    try {
+      const probe = await fetch(this.probeUrl, {credentials: 'same-origin', headers: {Accept: 'application/json'}});
+      return probe.status === 401 || probe.status === 403;
+    } catch {
+      return false;
+    }
   }
 
   init(item) {
