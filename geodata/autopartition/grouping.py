@@ -23,6 +23,7 @@ CUT_SLACK = 0.12  # a cut may leave a side's grids this share of a fair grid abo
 BALANCE_TARGET = 1.2  # boundary moves stop once max/min households is at most this
 ASPECT_OK = 2.0  # halves more elongated than this (by their extents) are penalised
 LATTICE_STRENGTH = 0.3  # footprints this aligned (0 random, 1 all parallel) make a street lattice
+OFF_LATTICE = 1.3  # score factor of cuts not along the lattice, where there is one
 MAX_MOVES_PER_UNIT = 0.5
 MAX_PAIRS_TRIED = 20
 SMALL_SET = 60  # bisecting fewer units than this tries fewer directions: they hardly differ
@@ -66,28 +67,34 @@ class Grouper:
         xy = self.graph.centroid[units]
         w = self.weights[units]
         best: tuple[float, np.ndarray] | None = None
-        for theta in self._directions(units, xy, w, k_a != k_b):
+        for theta, penalty in self._directions(units, xy, w, k_a != k_b):
             score, side_a = self._best_cut(xy, w, la, lb, cost, theta, k_a, k_b)
+            score *= penalty
             if best is None or score < best[0]:
                 best = (score, side_a)
         return self._reunite(best[1], la, lb, w, k_a, k_b)
 
-    def _directions(self, units: np.ndarray, xy: np.ndarray, w: np.ndarray, both_ways: bool) -> list[float]:
-        """Directions to sort along (each cut runs across its direction)."""
+    def _directions(self, units: np.ndarray, xy: np.ndarray, w: np.ndarray,
+                    both_ways: bool) -> list[tuple[float, float]]:
+        """Directions to sort along (each cut runs across its direction), each with a score factor: a
+        cut across the street lattice makes a staircase through the blocks, so it must be clearly better."""
         centred = xy - np.average(xy, axis=0, weights=w + 1e-9)
         cov = (centred * (w + 1e-9)[:, None]).T @ centred
         _, eigenvectors = np.linalg.eigh(cov)
         long_axis = math.atan2(eigenvectors[1, -1], eigenvectors[0, -1])
         jitter = math.radians(self.rng.uniform(-4, 4))
         tilts = (0, 30, -30, 60, -60, 90) if len(units) > SMALL_SET else (0, 90)
-        directions = [long_axis + jitter + math.radians(d) for d in tilts]
         c, s = self.graph.orientation[units].sum(axis=0)
         total = np.abs(self.graph.orientation[units]).sum() + 1e-9
+        directions = []
+        off_lattice = 1.0
         if math.hypot(c, s) / total > LATTICE_STRENGTH / 2:  # |(c, s)| ≤ Σ|c|+|s| ≤ √2·Σ length
             lattice = math.atan2(s, c) / 4
-            directions = [lattice, lattice + math.pi / 2, *directions]
+            directions = [(lattice, 1.0), (lattice + math.pi / 2, 1.0)]
+            off_lattice = OFF_LATTICE
+        directions += [(long_axis + jitter + math.radians(d), off_lattice) for d in tilts]
         if both_ways:
-            directions += [d + math.pi for d in directions]
+            directions += [(d + math.pi, penalty) for d, penalty in directions]
         return directions
 
     def _best_cut(self, xy, w, la, lb, cost, theta, k_a, k_b) -> tuple[float, np.ndarray]:
