@@ -25,6 +25,14 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -39,6 +47,8 @@ MAX_KEY = 200
 EARLIEST_START = dt.timedelta(days=1)
 
 
+@extend_schema_field({"oneOf": [{"type": "integer", "description": "epoch milliseconds"},
+                            {"type": "string", "format": "date-time"}]})
 class PointTimeField(serializers.Field):
     """A fix's time: epoch milliseconds (what the browser's Geolocation API gives) or ISO 8601."""
 
@@ -111,6 +121,7 @@ class PatrolSerializer(serializers.Serializer):
     duration_s = serializers.SerializerMethodField()
     active = serializers.SerializerMethodField()
 
+    @extend_schema_field(OpenApiTypes.OBJECT)
     def get_worker(self, patrol) -> dict:
         return {"id": patrol.worker_id, "name": patrol.worker.name}
 
@@ -128,6 +139,7 @@ class PatrolSerializer(serializers.Serializer):
 class PatrolDetailSerializer(PatrolSerializer):
     track = serializers.SerializerMethodField()
 
+    @extend_schema_field(OpenApiTypes.OBJECT)
     def get_track(self, patrol) -> dict | None:
         return _line(patrol)
 
@@ -178,7 +190,29 @@ class PatrolListQuery(serializers.Serializer):
     worker = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
 
 
+KEY_HEADER = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
+                              description="the same key twice applies the batch once")
+ERRORS = {400: OpenApiResponse(description="bad input: {field: [messages]}, nothing changed"),
+          403: OpenApiResponse(description="not a grid worker (start), or not the patrol's owner"),
+          404: OpenApiResponse(description="no such patrol in your scope")}
+
+
+class AppendedSerializer(PatrolSerializer):
+    accepted = serializers.IntegerField(help_text="points appended")
+    ignored = serializers.IntegerField(help_text="points dropped: poor accuracy, too fast, or not later")
+    replayed = serializers.BooleanField(help_text="this Idempotency-Key was applied before")
+
+
+ACTIVE_SCHEMA = inline_serializer("ActivePatrolCollection", {
+    "type": serializers.CharField(default="FeatureCollection"),
+    "features": serializers.ListField(child=serializers.DictField(), help_text=(
+        "LineString features; properties {id, worker_name, grid_codes, started_at, distance_m, last_point_at}")),
+})
+
+
 class PatrolList(APIView):
+    @extend_schema(operation_id="patrols_list", summary="Patrols: mine, or those in your scope",
+                   parameters=[PatrolListQuery], responses={200: PatrolSerializer(many=True)})
     def get(self, request):
         query = PatrolListQuery(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
@@ -187,6 +221,8 @@ class PatrolList(APIView):
         page = paginator.paginate_queryset(patrols, request, view=self)
         return paginator.get_paginated_response(PatrolSerializer(page, many=True).data)
 
+    @extend_schema(operation_id="patrols_start", summary="Start my patrol (or carry on with the active one)",
+                   request=StartBody, responses={201: PatrolDetailSerializer, 200: PatrolDetailSerializer, **ERRORS})
     def post(self, request):
         body = StartBody(data=request.data)
         body.is_valid(raise_exception=True)
@@ -199,11 +235,16 @@ class PatrolList(APIView):
 
 
 class PatrolDetail(APIView):
+    @extend_schema(operation_id="patrols_detail", summary="A patrol with its track",
+                   responses={200: PatrolDetailSerializer, 404: ERRORS[404]})
     def get(self, request, pk: int):
         return Response(PatrolDetailSerializer(_shown(request, pk)).data)
 
 
 class PatrolPoints(APIView):
+    @extend_schema(operation_id="patrols_points", summary="Append GPS points to my patrol", parameters=[KEY_HEADER],
+                   request=PointsBody, responses={200: AppendedSerializer, **ERRORS,
+                                                  409: OpenApiResponse(description="the patrol has ended")})
     def post(self, request, pk: int):
         key = _idempotency_key(request)
         body = PointsBody(data=request.data)
@@ -221,6 +262,8 @@ class PatrolPoints(APIView):
 
 
 class PatrolEnd(APIView):
+    @extend_schema(operation_id="patrols_end", summary="End my patrol", request=EndBody,
+                   responses={200: PatrolDetailSerializer, **ERRORS})
     def post(self, request, pk: int):
         body = EndBody(data=request.data)
         if not body.is_valid():
@@ -233,6 +276,8 @@ class PatrolEnd(APIView):
 class ActivePatrols(APIView):
     """The wall map's patrol layer: keep this contract (type, geometry, property names)."""
 
+    @extend_schema(operation_id="patrols_active", summary="Patrols under way in your scope (GeoJSON)",
+                   responses={200: ACTIVE_SCHEMA})
     def get(self, request):
         features = []
         for patrol in selectors.active_patrols(request.user):
