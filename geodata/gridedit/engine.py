@@ -66,11 +66,18 @@ class Community:
         points = [c.point if c.point is not None else shapely.Point() for c in self.cases]
         self._case_tree = shapely.STRtree(points)
 
-    def buildings_near(self, area: BaseGeometry) -> list[Building]:
-        return [self.buildings[i] for i in self._building_tree.query(area, predicate="intersects")]
+    def buildings_near(self, areas: list[BaseGeometry]) -> list[Building]:
+        """Buildings meeting any of `areas` (several simple shapes query faster than their union)."""
+        if not areas or not self.buildings:
+            return []
+        _, found = self._building_tree.query(areas, predicate="intersects")
+        return [self.buildings[i] for i in np.unique(found)]
 
-    def cases_near(self, area: BaseGeometry) -> list[OpenCase]:
-        return [self.cases[i] for i in self._case_tree.query(area, predicate="intersects")]
+    def cases_near(self, areas: list[BaseGeometry]) -> list[OpenCase]:
+        if not areas or not self.cases:
+            return []
+        _, found = self._case_tree.query(areas, predicate="intersects")
+        return [self.cases[i] for i in np.unique(found)]
 
 
 @dataclass
@@ -298,7 +305,12 @@ class _Edit:
 
     def _fill_gaps(self) -> None:
         c = self.c
-        gap = polygonal(shapely.difference(c.outline, union(self.grids.values())))
+        # Only where the edit worked: a gap elsewhere is older than this edit (the coverage check warns of it).
+        region = union([c.grids[k] for k in self.changed | set(self.retired) if k in c.grids]
+                       + [self.grids[k] for k in self.changed])
+        region = polygonal(shapely.intersection(c.outline, region))
+        beside = [g for g in self.grids.values() if g.intersects(region)]
+        gap = polygonal(shapely.difference(region, union(beside)))
         for piece in parts(gap):
             area = c.ruler.area(piece)
             if area < c.rules.tolerance_m2:
@@ -315,7 +327,7 @@ class _Edit:
         c = self.c
         if not self.changed or not c.buildings:
             return
-        borders = shapely.union_all([self.grids[k].boundary for k in sorted(self.changed)])
+        borders = [line for k in sorted(self.changed) for line in shapely.get_parts(self.grids[k].boundary)]
         for b in c.buildings_near(borders):
             shares = self._shares(b.geom)
             if len(shares) < 2:
@@ -384,39 +396,65 @@ class _Edit:
             self.warnings.append(f"原有问题：{problem.detail}")
 
     def _place(self) -> tuple[dict[int, str | None], dict[int, str | None]]:
-        """Buildings and open cases in (or registered to) the changed or retired grids, placed again."""
+        """Buildings and open cases in (or registered to) the changed or retired grids, placed again: a building
+        goes to the grid holding most of it, a case to the grid covering it (lowest code on a shared border, as
+        cases.assignment does)."""
         c = self.c
-        area = union([c.grids[k] for k in self.changed if k in c.grids]
-                     + [self.grids[k] for k in self.changed] + [c.grids[k] for k in self.retired])
+        areas = ([p for k in self.changed | set(self.retired) if k in c.grids for p in parts(c.grids[k])]
+                 + [p for k in self.changed for p in parts(self.grids[k])])
         touched = self.changed | set(self.retired)
-        buildings = {b.id: b for b in c.buildings_near(area)}
+        buildings = {b.id: b for b in c.buildings_near(areas)}
         buildings.update({b.id: b for b in c.buildings if b.grid in touched})
-        cases = {x.id: x for x in c.cases_near(area)}
+        cases = {x.id: x for x in c.cases_near(areas)}
         cases.update({x.id: x for x in c.cases if x.grid in touched})
-        tree_codes = sorted(self.grids)
-        tree = shapely.STRtree([self.grids[k] for k in tree_codes])
-        return ({i: self._building_grid(b, tree, tree_codes) for i, b in buildings.items()},
-                {i: self._case_grid(x, tree, tree_codes) for i, x in cases.items()})
+        codes = sorted(self.grids)
+        geoms = np.array([self.grids[k] for k in codes], dtype=object)
+        tree = shapely.STRtree(geoms)
+        return self._building_grids(list(buildings.values()), tree, codes, geoms), \
+            self._case_grids(list(cases.values()), tree, codes)
 
-    def _building_grid(self, b: Building, tree, codes) -> str | None:
-        hits = tree.query(b.geom, predicate="intersects")
-        if len(hits):
-            shares = shapely.area(shapely.intersection([self.grids[codes[i]] for i in hits], b.geom))
-            if shares.max() > 0:
-                order = sorted(range(len(hits)), key=lambda j: (-shares[j], codes[hits[j]]))
-                return codes[hits[order[0]]]
-        return b.grid if b.grid in self.grids else None
+    def _building_grids(self, buildings: list[Building], tree, codes, geoms) -> dict[int, str | None]:
+        found = {b.id: (b.grid if b.grid in self.grids else None) for b in buildings}
+        if not buildings:
+            return found
+        shapes = np.empty(len(buildings), dtype=object)
+        shapes[:] = [b.geom for b in buildings]
+        b_idx, g_idx = tree.query(shapes, predicate="intersects")
+        # A building meeting one grid only is in it; shares are measured only where borders cross buildings.
+        several = np.bincount(b_idx, minlength=len(buildings))[b_idx] > 1
+        shares = np.ones(len(b_idx))
+        shares[several] = shapely.area(shapely.intersection(shapes[b_idx[several]], geoms[g_idx[several]]))
+        best: dict[int, tuple[float, str]] = {}
+        for i, j, share in zip(b_idx, g_idx, shares, strict=True):
+            if share <= 0:
+                continue
+            key = (-share, codes[j])
+            if i not in best or key < best[i]:
+                best[i] = key
+        for i, (_, code) in best.items():
+            found[buildings[i].id] = code
+        return found
 
-    def _case_grid(self, x: OpenCase, tree, codes) -> str | None:
-        if x.point is None or x.point.is_empty:
-            return x.grid if x.grid in self.grids else None
-        hits = tree.query(x.point, predicate="covered_by")
-        if len(hits):
-            return min(codes[i] for i in hits)  # on a shared border the lowest code wins (cases.assignment)
-        if x.grid in self.grids:
-            return x.grid
-        nearest = tree.nearest(x.point)
-        return codes[int(nearest)] if nearest is not None else None
+    def _case_grids(self, cases: list[OpenCase], tree, codes) -> dict[int, str | None]:
+        found = {}
+        located = [x for x in cases if x.point is not None and not x.point.is_empty]
+        for x in cases:
+            found[x.id] = x.grid if x.grid in self.grids else None
+        if not located:
+            return found
+        points = np.array([x.point for x in located], dtype=object)
+        p_idx, g_idx = tree.query(points, predicate="covered_by")
+        covering: dict[int, str] = {}
+        for i, j in zip(p_idx, g_idx, strict=True):
+            if i not in covering or codes[j] < covering[i]:
+                covering[i] = codes[j]
+        for i, x in enumerate(located):
+            if i in covering:
+                found[x.id] = covering[i]
+            elif found[x.id] is None:  # outside every grid and its own grid gone: the nearest one
+                nearest = tree.nearest(x.point)
+                found[x.id] = codes[int(nearest)] if nearest is not None else None
+        return found
 
 
 # --- checks -----------------------------------------------------------------------------------------

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from .errors import EditError
@@ -34,10 +35,7 @@ class Ruler:
             self._transformer = None
             self.eps = 1e-3  # 1 mm: what counts as "on" a border
         else:
-            lon, lat = centre
-            crs = CRS.from_proj4(f"+proj=laea +lat_0={lat:.6f} +lon_0={lon:.6f} +ellps=WGS84 +units=m +no_defs")
-            self._transformer = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-            self._back = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+            self._transformer = _laea(round(centre[0], 3), round(centre[1], 3))
             self.eps = 1e-8  # ~1 mm in degrees
 
     @classmethod
@@ -56,7 +54,8 @@ class Ruler:
         """From the local metres back to the storage CRS (for shapes made in metres, e.g. partitions)."""
         if self.metric:
             return geom
-        return shapely.transform(geom, lambda xy: np.column_stack(self._back.transform(xy[:, 0], xy[:, 1])))
+        return shapely.transform(geom, lambda xy: np.column_stack(
+            self._transformer.transform(xy[:, 0], xy[:, 1], direction="INVERSE")))
 
     def area(self, geom) -> float:
         if geom is None or geom.is_empty:
@@ -78,6 +77,15 @@ class Ruler:
 
     def _xy(self, coords: np.ndarray) -> np.ndarray:
         return np.column_stack(self._transformer.transform(coords[:, 0], coords[:, 1]))
+
+
+@lru_cache(maxsize=64)
+def _laea(lon: float, lat: float) -> Transformer:
+    """WGS84 ↔ LAEA centred on (lon, lat), as an explicit pipeline: the same operation Transformer.from_crs
+    finds, without its search of PROJ's database (tens of ms per call, per preview)."""
+    pipeline = (f"+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "
+                f"+step +proj=laea +lat_0={lat} +lon_0={lon} +ellps=WGS84")
+    return Transformer.from_pipeline(pipeline)
 
 
 def parts(geom) -> list[BaseGeometry]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import shapely
 from shapely.geometry import shape
 
@@ -49,6 +50,30 @@ def _code(value, field: str) -> str:
     if not isinstance(value, str) or not value:
         raise EditError(field, "必须是网格编码")
     return value
+
+
+def area(edit, community: Community):
+    """Roughly where `edit` works (WGS84), to read only the buildings and cases around it; None: everywhere
+    (auto-partition) or input too broken to tell (run() then names the field)."""
+    if not isinstance(edit, dict):
+        return None
+    try:
+        op = edit.get("op")
+        if op in ("reshape", "split"):
+            grid = Grid.objects.filter(community=community, code=edit.get("grid")).values_list("geom", flat=True)
+            found = [shapely.from_wkb(bytes(g.wkb)) for g in grid]
+            if op == "reshape":
+                found.append(shape(edit["geometry"]))
+            return shapely.union_all([shapely.envelope(g) for g in found]) if found else None
+        if op == "merge":
+            codes = [k for k in edit.get("grids") or [] if isinstance(k, str)]
+            found = Grid.objects.filter(community=community, code__in=codes).values_list("geom", flat=True)
+            return shapely.union_all([shapely.from_wkb(bytes(g.envelope.wkb)) for g in found]) or None
+        if op == "create":
+            return shapely.envelope(shape(edit["geometry"]))
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError, shapely.errors.GEOSException):
+        return None
+    return None
 
 
 def run(state, edit, *, new_code: Callable[[], str]) -> Outcome:
@@ -98,7 +123,10 @@ def partition(state, edit: dict, *, new_code) -> Outcome:
         raise EditError("n", "请给出网格数 n 或每格户数 households_per_grid")
     ruler = Ruler.for_shape(c.outline)
     outline = ruler.project(c.outline)
-    buildings = [(ruler.project(b.geom), b.households) for b in c.buildings]
+    footprints = np.empty(len(c.buildings), dtype=object)
+    footprints[:] = [b.geom for b in c.buildings]
+    footprints = ruler.project(footprints)
+    buildings = [(f, b.households) for f, b in zip(footprints, c.buildings, strict=True)]
     try:
         pieces = auto.partition(outline, buildings, n)
     except ValueError as exc:  # e.g. more grids than buildings

@@ -91,13 +91,14 @@ def impact(state: State, outcome: Outcome) -> Impact:
             moved_buildings.append({"id": b.id, "code": info["code"], "address": info["address"],
                                     "from": b.grid, "to": to})
 
-    open_after = Counter()
+    open_after = Counter(state.open_counts)
     moved_cases = []
     for x in c.cases:
         to = outcome.cases.get(x.id, x.grid)
-        open_after[to] += 1
         if to == x.grid:
             continue
+        open_after[x.grid] -= 1
+        open_after[to] += 1
         info = state.cases[x.id]
         worker_from = _current_assignee(info, state.staff)
         manual = info["rule"] == Case.AssignmentRule.MANUAL
@@ -136,8 +137,13 @@ def impact(state: State, outcome: Outcome) -> Impact:
     names = {k: g.name for k, g in state.grids.items()}
     for code in outcome.new:
         names.setdefault(code, new_grid_name(state.community, code))
+    # Untouched grids keep their stored figures (their buildings may not even have been read).
+    shown_households = {k: g.households for k, g in state.grids.items()}
+    shown_population = {k: g.population for k, g in state.grids.items()}
+    for code in touched:
+        shown_households[code], shown_population[code] = households_after[code], population_after[code]
     body = {
-        "grids_after": grid_features(outcome.grids, households_after, population_after, people, open_after, names),
+        "grids_after": grid_features(outcome.grids, shown_households, shown_population, people, open_after, names),
         "impact": {"grids": rows, "buildings_moved": moved_buildings, "cases_moved": moved_cases,
                    "workers_affected": workers},
         "repairs": list(outcome.repairs),

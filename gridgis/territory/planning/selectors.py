@@ -79,48 +79,73 @@ class State:
     cases: dict[int, dict] = field(default_factory=dict)  # id → number, assignee id/name, rule
     workers: dict[str, list[dict]] = field(default_factory=dict)  # grid code → [{id, name, role}], primary first
     staff: dict | None = None  # the community's first staff member (assignee of a grid without workers)
+    loaded: set[str] | None = None  # grids whose buildings and open cases were read (None: all)
+    open_counts: dict[str, int] = field(default_factory=dict)  # grid code → open cases
+
+    def covers(self, codes) -> bool:
+        """Whether the buildings and cases of all `codes` (existing grids) were read."""
+        return self.loaded is None or all(k in self.loaded for k in codes if k in self.grids)
 
 
 def _shapes(wkbs) -> list:
     return list(shapely.from_wkb([bytes(w) for w in wkbs])) if wkbs else []
 
 
-def load_state(community: Community) -> State:
+def load_state(community: Community, near=None) -> State:
+    """The community for the engine. With `near` (the area an edit works on), only the buildings and open cases
+    of the grids meeting it and of their neighbours are read (an edit changes no other grid, but the caller
+    checks that: State.covers); without, all of them."""
     grid_rows = list(Grid.objects.filter(community=community).annotate(wkb=AsWKB("geom")).order_by("code"))
     grids = {g.code: g for g in grid_rows}
     grid_geoms = dict(zip(grids, _shapes([g.wkb for g in grid_rows]), strict=True))
     outline = shapely.from_wkb(bytes(Community.objects.filter(pk=community.pk).annotate(
         wkb=AsWKB("geom")).values_list("wkb", flat=True).get()))
+    loaded = None if near is None else _around(grid_geoms, near)
+    own = [g.pk for k, g in grids.items() if loaded is None or k in loaded]
 
-    inside = Q(grid__community=community) | Q(grid__isnull=True, geom__intersects=community.geom)
+    inside = Q(grid__in=own) | Q(grid__isnull=True, geom__intersects=community.geom)
     b_rows = list(Building.objects.filter(inside).annotate(wkb=AsWKB("geom"))
                   .values_list("id", "code", "address", "households", "population", "grid__code", "wkb"))
     b_geoms = _shapes([r[6] for r in b_rows])
     buildings = [EngineBuilding(r[0], g, r[3], r[4], r[5]) for r, g in zip(b_rows, b_geoms, strict=True)]
 
-    c_rows = list(Case.objects.filter(status__in=Case.OPEN_STATUSES, grid__community=community)
-                  .annotate(wkb=AsWKB("location"))
+    open_cases = Case.objects.filter(status__in=Case.OPEN_STATUSES, grid__community=community)
+    if loaded is not None:
+        open_cases_near = open_cases.filter(Q(grid__in=own) | Q(grid__retired_at__isnull=False))
+    c_rows = list((open_cases if loaded is None else open_cases_near).annotate(wkb=AsWKB("location"))
                   .values_list("id", "number", "grid__code", "assignee_id", "assignee__name", "assignee_staff_id",
                                "assignment_rule", "wkb"))
-    cases = [OpenCase(r[0], shapely.from_wkb(bytes(r[7])) if r[7] is not None else None, r[2]) for r in c_rows]
+    points = shapely.from_wkb([bytes(r[7]) if r[7] is not None else None for r in c_rows]) if c_rows else []
+    cases = [OpenCase(r[0], p, r[2]) for r, p in zip(c_rows, points, strict=True)]
 
     engine = EngineCommunity(outline, grid_geoms, buildings, cases, rules=rules(), code=community.code)
-    state = State(community, engine, grids)
+    state = State(community, engine, grids, loaded=loaded)
     state.buildings = {r[0]: {"code": r[1], "address": r[2]} for r in b_rows}
     state.cases = {r[0]: {"number": r[1], "worker": {"id": r[3], "name": r[4]} if r[3] else None,
                           "staff": r[5], "rule": r[6]} for r in c_rows}
+    state.open_counts = dict(open_cases.values_list("grid__code").annotate(n=Count("id")))
     state.workers = workers_by_grid(list(grids.values()))
     state.staff = community_staff(community)
     return state
 
 
+def _around(grid_geoms: dict, near) -> set[str]:
+    """The grids meeting `near`, and their neighbours."""
+    codes = list(grid_geoms)
+    tree = shapely.STRtree([grid_geoms[k] for k in codes])
+    first = [codes[i] for i in tree.query(near, predicate="intersects")]
+    if not first:
+        return set()
+    ring = tree.query(shapely.union_all([grid_geoms[k] for k in first]), predicate="intersects")
+    return set(first) | {codes[i] for i in ring}
+
+
 def workers_by_grid(grids: list[Grid]) -> dict[str, list[dict]]:
     found: dict[str, list[dict]] = {g.code: [] for g in grids}
-    rows = (GridAssignment.objects.filter(grid__in=grids).select_related("worker", "grid")
-            .order_by("grid__code", "role", "worker__worker_id"))  # "deputy" < "primary": fixed below
-    for a in rows:
-        found[a.grid.code].append({"id": a.worker_id, "worker_id": a.worker.worker_id, "name": a.worker.name,
-                                   "role": a.role})
+    rows = GridAssignment.objects.filter(grid__in=grids).values_list("grid__code", "worker_id", "worker__worker_id",
+                                                                     "worker__name", "role")
+    for grid, pk, worker_id, name, role in rows:
+        found[grid].append({"id": pk, "worker_id": worker_id, "name": name, "role": role})
     for people in found.values():
         people.sort(key=lambda w: (w["role"] != GridAssignment.Role.PRIMARY, w["worker_id"]))
     return found

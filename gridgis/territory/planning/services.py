@@ -47,11 +47,20 @@ def _check_version(community, version) -> None:
         raise Stale(current, changes_since(community, version))
 
 
+def _run(community, edit) -> tuple[State, Impact]:
+    """The edit on the part of the community it works on; again on all of it if it reached further."""
+    state = load_state(community, near=edits.area(edit, community))
+    outcome = edits.run(state, edit, new_code=edits.next_codes(community))
+    if not state.covers(outcome.changed | set(outcome.retired)):
+        state = load_state(community)
+        outcome = edits.run(state, edit, new_code=edits.next_codes(community))
+    return state, impact(state, outcome)
+
+
 def preview(*, user, code: str, version, edit) -> dict:
     community = community_for(user, code)
     _check_version(community, version)
-    state = load_state(community)
-    result = impact(state, edits.run(state, edit, new_code=edits.next_codes(community)))
+    _, result = _run(community, edit)
     return {"version": version, **result.body}
 
 
@@ -59,8 +68,7 @@ def preview(*, user, code: str, version, edit) -> dict:
 def commit(*, user, code: str, version, edit, reason: str) -> dict:
     community = community_for(user, code, lock=True)
     _check_version(community, version)
-    state = load_state(community)
-    result = impact(state, edits.run(state, edit, new_code=edits.next_codes(community)))
+    state, result = _run(community, edit)
     return _write(state, result, user=user, version=version, edit=edit, reason=reason,
                   summary=_summary(edit, result))
 
