@@ -366,3 +366,21 @@ def test_a_queued_report_survives_an_expired_session_and_is_sent_after_logging_i
     log_in(page, server, bob)
     page.wait_for_selector("#queue-badge", state="hidden", timeout=15_000)
     assert eventually(lambda: Case.objects.filter(description="共享单车乱停放").count() == 1)
+
+
+def test_a_refused_report_comes_back_to_the_form_with_the_reason(server, phone, town, bob, tmp_path):
+    page = log_in(phone(), server, bob)
+    page.click("#report-button")
+    page.wait_for_selector("#report-location:has-text('已定位')")
+    fake = tmp_path / "not-a-photo.jpg"
+    fake.write_bytes(b"this is not an image")
+    fill_report(page, "垃圾桶满溢", fake)
+    page.wait_for_selector("#report-error:visible")
+    assert "not-a-photo.jpg" in page.locator("#report-error").inner_text()  # the server names the bad file
+    assert page.locator("#report-description").input_value() == "垃圾桶满溢"
+    assert page.locator("#report-category").input_value() == "SJ0102"
+    assert Case.objects.count() == 0
+    page.set_input_files("#report-photos", [])
+    page.click("#report-submit")
+    page.wait_for_selector("#toast:has-text('上报成功')")
+    assert Case.objects.get().description == "垃圾桶满溢"

@@ -362,6 +362,26 @@ async function submitReport(event) {
   return undefined;
 }
 
+/* A report the server refused (400): back in the form, as it was, with the reason, to fix and send again. */
+function restoreReport(item, body) {
+  if (!$('report-view').hidden && $('report-description').value) return;  // a new report is being written
+  show('report-view');
+  $('report-category').value = item.fields.category;
+  $('report-description').value = item.fields.description;
+  try {
+    const [lon, lat] = JSON.parse(item.fields.location).coordinates;
+    setReportPoint(lon, lat, T.placed);
+  } catch {
+    reportPoint = null;
+  }
+  if (item.files && item.files.length && window.DataTransfer) {
+    const files = new DataTransfer();
+    for (const file of item.files) files.items.add(file);
+    $('report-photos').files = files.files;
+  }
+  formError($('report-error'), fmt(T.reportFailed, {reason: reasonOf(body)}));
+}
+
 // --- workflow steps --------------------------------------------------------------------------------------
 
 const FORM_FIELDS = {  // which inputs each step asks for; the rest go straight to the server
@@ -438,7 +458,10 @@ const outbox = new Outbox({
   handlers: {
     report: {
       done: (item, body) => { toast(fmt(T.reportSent, {number: body ? body.number : ''})); reloadSoon(); },
-      failed: (item, status, body) => toast(fmt(T.reportFailed, {reason: reasonOf(body)}), true),
+      failed: (item, status, body) => {
+        toast(fmt(T.reportFailed, {reason: reasonOf(body)}), true);
+        restoreReport(item, body);
+      },
     },
     action: {
       done: async (item, body, earlier) => {
