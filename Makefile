@@ -46,6 +46,7 @@ messages:
 demo:
 	@$(PY) manage.py demo_city --if-empty
 	@$(PY) manage.py demo_accounts
+	@$(PY) manage.py demo_cases
 
 lint:
 	@.venv/bin/ruff check .

@@ -61,6 +61,7 @@ class ImportCasesReport:
     rebuilt_indexes: bool = False
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    rebuild_timings: dict[str, float] = field(default_factory=dict)  # index or constraint → seconds
 
     def lines(self) -> list[str]:
         rate = self.rows / self.seconds if self.seconds else 0.0
@@ -131,7 +132,7 @@ def _import(cursor, rows: CaseRows, report: ImportCasesReport, bar: _Bar, *, jur
         _write(cursor, columns, len(rows), batch, bar)
     if saved:
         with _timed(report, "rebuild indexes", bar):
-            restore_secondary(cursor, TABLE, saved)
+            restore_secondary(cursor, TABLE, saved, report.rebuild_timings)
     _count(report, located, placed)
 
 
