@@ -3,11 +3,11 @@
 Each bisection sorts the units' centroids along a few directions (the street lattice's two, the long
 axis and some between) and splits them ⌈k/2⌉ : ⌊k/2⌋. Among the splits that keep both sides within
 CUT_SLACK of their fair share it takes the one cutting the fewest and weakest contacts (see graph.py),
-so the cut slides into the nearest street; long thin halves are penalised. Pieces a straight cut
-severs from their side go to the other side. Finally units on the boundary of the heaviest groups move
-to lighter neighbours, preferring units that face their new group more than their old one, until the
-largest group is within BALANCE_TARGET of the smallest.
-"""
+so the cut slides into the nearest street; long thin halves and cuts across the lattice (staircases
+through the blocks) are penalised. Pieces a straight cut severs from their side go to the other side.
+Finally boundary units move from heavier to lighter neighbouring groups (the heaviest and lightest
+groups first, else along chains of neighbours), preferring units that face their new group more than
+their old one, until the largest group is within BALANCE_TARGET of the smallest."""
 
 from __future__ import annotations
 
