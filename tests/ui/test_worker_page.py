@@ -167,7 +167,8 @@ def test_bob_sees_his_grid_and_cases_by_deadline_and_a_dispatch_arrives_live(
     # A case dispatched to bob while he looks: on his phone without a reload.
     page.evaluate("window.__noReload = true")
     fresh = dispatched(alice=alice, bob=bob, deadline_in=dt.timedelta(days=1))
-    page.wait_for_selector(f"li.case-item[data-case-id='{fresh.pk}']", timeout=2_000)
+    page.wait_for_selector(f"li.case-item[data-case-id='{fresh.pk}']")
+    screenshot(page, "worker_page")
     assert page.evaluate("window.__noReload") is True
 
     page.click(f"li.case-item[data-case-id='{overdue.pk}'] button")
@@ -175,7 +176,7 @@ def test_bob_sees_his_grid_and_cases_by_deadline_and_a_dispatch_arrives_live(
     assert page.locator("#case-description").inner_text() == HOSTILE
     assert page.locator("#action-accept").is_visible()
     assert page.locator("#case-timeline li").count() >= 3
-    screenshot(page, "worker_page")
+    screenshot(page, "worker_page_detail")
     assert browser_log.dialogs == []
     assert browser_log.errors == []
 
