@@ -47,12 +47,15 @@ def _check_version(community, version) -> None:
         raise Stale(current, changes_since(community, version))
 
 
-def _run(community, edit) -> tuple[State, Impact]:
-    """The edit on the part of the community it works on; again on all of it if it reached further."""
+def _run(community, edit, *, final: bool) -> tuple[State, Impact]:
+    """The edit on the part of the community it works on; again on all of it if it reached further. Only a
+    final (commit) run asks geodata.coverage for its second opinion."""
     state = load_state(community, near=edits.area(edit, community))
+    state.engine.check_coverage = final
     outcome = edits.run(state, edit, new_code=edits.next_codes(community))
     if not state.covers(outcome.changed | set(outcome.retired)):
         state = load_state(community)
+        state.engine.check_coverage = final
         outcome = edits.run(state, edit, new_code=edits.next_codes(community))
     return state, impact(state, outcome)
 
@@ -60,7 +63,7 @@ def _run(community, edit) -> tuple[State, Impact]:
 def preview(*, user, code: str, version, edit) -> dict:
     community = community_for(user, code)
     _check_version(community, version)
-    _, result = _run(community, edit)
+    _, result = _run(community, edit, final=False)
     return {"version": version, **result.body}
 
 
@@ -68,7 +71,7 @@ def preview(*, user, code: str, version, edit) -> dict:
 def commit(*, user, code: str, version, edit, reason: str) -> dict:
     community = community_for(user, code, lock=True)
     _check_version(community, version)
-    state, result = _run(community, edit)
+    state, result = _run(community, edit, final=True)
     return _write(state, result, user=user, version=version, edit=edit, reason=reason,
                   summary=_summary(edit, result))
 
