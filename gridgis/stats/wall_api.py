@@ -14,6 +14,7 @@ import math
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -62,7 +63,8 @@ class CasesInView(APIView):
 
     @extend_schema(summary="Wall map: open cases in view", tags=["wall"], parameters=[
         OpenApiParameter("bbox", str, required=True, description="minlon,minlat,maxlon,maxlat (WGS84)"),
-        OpenApiParameter("zoom", int, required=True, description=f"map zoom level 0–{MAX_ZOOM}")])
+        OpenApiParameter("zoom", int, required=True, description=f"map zoom level 0–{MAX_ZOOM}")],
+        responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         query = ViewQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -73,7 +75,7 @@ class CasesInView(APIView):
 class GridLoads(APIView):
     """Open cases per grid: {"grids": {code: [open, overdue, supervised]}}; grids with none are left out."""
 
-    @extend_schema(summary="Wall map: open cases per grid", tags=["wall"])
+    @extend_schema(summary="Wall map: open cases per grid", tags=["wall"], responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         return Response({"grids": wallmap.grid_loads(request.user)})
 
@@ -81,6 +83,6 @@ class GridLoads(APIView):
 class LiveCounts(APIView):
     """Open, overdue and supervised cases now, and cases received today (Asia/Shanghai)."""
 
-    @extend_schema(summary="Wall map: live counts", tags=["wall"])
+    @extend_schema(summary="Wall map: live counts", tags=["wall"], responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         return Response(wallmap.live_counts(request.user))

@@ -41,6 +41,13 @@ def town_cases(people):
             "voided": voided, "far": far}
 
 
+@pytest.fixture(autouse=True)
+def _no_cached_counts():
+    wallmap.code_counts_cache.clear()
+    yield
+    wallmap.code_counts_cache.clear()
+
+
 def get(user, url, **params):
     client = APIClient()
     if user is not None:
@@ -81,6 +88,27 @@ def test_a_view_holding_too_many_cases_comes_as_clusters_that_add_up(people, tow
     # Zoomed out far enough, the town is one cell.
     assert get(people["alice"], CASES, bbox=BOTH, zoom=8).json()["clusters"] == [
         [pytest.approx(clusters[0][0], abs=0.01), pytest.approx(clusters[0][1], abs=0.01), 4, 2, 1]]
+
+
+def test_zoomed_in_clusters_are_made_from_the_cases_own_points(people, town_cases, settings):
+    settings.GRIDGIS = {**settings.GRIDGIS, "WALL_POINT_LIMIT": 2}
+    zoom = wallmap.GRID_ZOOM + 1
+    body = get(people["alice"], CASES, bbox=BOTH, zoom=zoom).json()
+    assert body["mode"] == "clusters"
+    assert sum(row[2] for row in body["clusters"]) == 4
+    assert sum(row[3] for row in body["clusters"]) == 2
+    assert sum(row[4] for row in body["clusters"]) == 1
+    # West and east grids are ~800 m apart: at this zoom never in one cell.
+    assert len(body["clusters"]) >= 2
+    settings.GRIDGIS = {**settings.GRIDGIS, "WALL_POINT_LIMIT": 0}
+    assert [row[2:] for row in get(people["olga"], CASES, bbox=BOTH, zoom=zoom).json()["clusters"]] == [[1, 0, 0]]
+
+
+def test_a_case_event_refreshes_the_counts_at_once(people, town_cases):
+    assert get(people["alice"], SUMMARY).json()["open"] == 4
+    new_case(at=EAST)
+    assert get(people["alice"], SUMMARY).json()["open"] == 5
+    assert get(people["alice"], GRIDS).json()["grids"]["210302001002002"] == [2, 1, 0]
 
 
 def test_zoomed_in_the_points_come_whatever_their_number_capped(people, town_cases, settings, monkeypatch):

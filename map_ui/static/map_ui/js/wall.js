@@ -706,3 +706,9 @@ await categoriesLoaded;
 loadTicker();
 loadPatrols();
 patrolTimer = setInterval(loadPatrols, PATROL_POLL_MS);
+// Deadlines pass without any event: the overdue figures and rings are refreshed each minute.
+setInterval(() => {
+  loadCounts();
+  loadGridLoads();
+  refreshView();
+}, 60000);
