@@ -101,8 +101,8 @@ def build_graph(island: Polygon, footprints: np.ndarray, samples: Samples) -> Gr
 def _triangulate(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The Delaunay edges (point index pairs) and whether each is a Gabriel edge: an edge is when the
     angle facing it is acute in both its triangles."""
-    triangles = shapely.get_parts(shapely.delaunay_triangles(shapely.multipoints(xy)))
-    corners = _point_index(xy, shapely.get_coordinates(shapely.get_exterior_ring(triangles))).reshape(-1, 4)[:, :3]
+    triangles = shapely.delaunay_triangles(shapely.multipoints(xy))  # a collection of closed 4-point rings
+    corners = _point_index(xy, shapely.get_coordinates(triangles)).reshape(-1, 4)[:, :3]
     edges, acute = [], []
     for i, j, k in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
         p, q, r = corners[:, i], corners[:, j], corners[:, k]

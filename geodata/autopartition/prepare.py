@@ -64,9 +64,13 @@ def check_n(n, buildings: int) -> None:
 
 def islands_of(parts: list[Polygon], footprints: np.ndarray, households: np.ndarray) -> list[Island]:
     """Each building goes to the island holding most of it, clipped to it; overlapping ones are merged."""
-    tree = shapely.STRtree(parts)
-    building_index, part_index = tree.query(footprints, predicate="intersects")
-    area = shapely.area(shapely.intersection(footprints[building_index], np.asarray(parts, dtype=object)[part_index]))
+    parts = np.asarray(parts, dtype=object)
+    shapely.prepare(parts)
+    building_index, part_index = shapely.STRtree(parts).query(footprints, predicate="intersects")
+    # most footprints lie wholly inside one island: only the others need the (slow) intersection
+    area = shapely.area(footprints[building_index])
+    partly = ~shapely.covers(parts[part_index], footprints[building_index])
+    area[partly] = shapely.area(shapely.intersection(footprints[building_index[partly]], parts[part_index[partly]]))
     best = np.full(len(footprints), -1)
     best_area = np.zeros(len(footprints))
     for b, p, a in zip(building_index, part_index, area, strict=True):

@@ -47,6 +47,7 @@ def tile(island: Island, samples: Samples, labels: np.ndarray, k: int) -> list[B
         if len(others):
             piece = shapely.difference(piece, shapely.union_all(footprints[others]))
         own = footprints[labels == g]
+        shapely.prepare(piece)
         sticking_out = own[~shapely.covers(piece, own)]  # most lie well inside their own region
         pieces.append(shapely.union_all([piece, *sticking_out]) if len(sticking_out) else piece)
     return absorb_fragments(pieces, footprints, island.households, labels)
