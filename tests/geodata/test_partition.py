@@ -178,6 +178,21 @@ def test_overlapping_footprints_always_share_a_grid():
         partition(outline, buildings, 3)
 
 
+def test_a_building_across_the_community_edge_keeps_its_inside_part_in_one_grid():
+    outline = box(0, 0, 100, 40)
+    buildings = [(box(-5, 10, 15, 20), 8), (box(40, 10, 55, 20), 8), (box(70, 10, 85, 20), 8)]
+    parts = partition(outline, buildings, 3)
+    assert_grids(outline, [(f.intersection(outline), h) for f, h in buildings], parts, 3)
+
+
+def test_a_building_in_two_wings_stays_in_one_grid():
+    wings = MultiPolygon([box(10, 10, 20, 30), box(24, 10, 34, 30)])
+    buildings = [(wings, 20), *[(box(x, 10, x + 10, 30), 20) for x in range(45, 200, 15)]]
+    outline = box(0, 0, 210, 40)
+    parts = partition(outline, buildings, 4)
+    assert_grids(outline, buildings, parts, 4)
+
+
 def test_buildings_without_households_still_split_evenly_by_count():
     outline = box(-10, -10, 210, 180)
     buildings = [(footprint, 0) for footprint, _ in terraces()]
