@@ -147,8 +147,10 @@ def test_preview_says_who_and_what_moves_and_changes_nothing(planner):
         ("B20", code(2), code(1)), ("B22", code(2), code(1))}
     [moved] = body["impact"]["cases_moved"]
     assert (moved["from"], moved["to"]) == (code(2), code(1))
-    assert moved["worker_from"]["name"] == "网格员2"
-    assert moved["worker_to"]["name"] == "网格员1"
+    assert moved["worker_from"] == "网格员2"
+    assert moved["worker_to"] == "网格员1"
+    assert moved["assignee_to"] == {"id": GridWorker.objects.get(worker_id="W1").pk, "name": "网格员1",
+                                    "kind": "worker"}
     assert {w["name"] for w in body["impact"]["workers_affected"]} == {"网格员1", "网格员2"}
     after = {f["properties"]["code"]: f["properties"] for f in body["grids_after"]["features"]}
     assert after[code(1)]["households"] == 180

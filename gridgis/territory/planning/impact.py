@@ -103,8 +103,11 @@ def impact(state: State, outcome: Outcome) -> Impact:
         worker_from = _current_assignee(info, state.staff)
         manual = info["rule"] == Case.AssignmentRule.MANUAL
         worker_to = worker_from if manual else _assignee(people.get(to, []), state.staff)
+        # worker_from/worker_to: names for the page; assignee_from/assignee_to: who exactly (worker or staff)
         moved_cases.append({"id": x.id, "number": info["number"], "from": x.grid, "to": to,
-                            "worker_from": worker_from, "worker_to": worker_to})
+                            "worker_from": worker_from["name"] if worker_from else None,
+                            "worker_to": worker_to["name"] if worker_to else None,
+                            "assignee_from": worker_from, "assignee_to": worker_to})
 
     def in_target(n: int) -> bool:
         return low <= n <= high
@@ -126,7 +129,7 @@ def impact(state: State, outcome: Outcome) -> Impact:
             affected.setdefault(w["id"], {"id": w["id"], "name": w["name"]})
             worker_grids[w["id"]].add(code)
     for case in moved_cases:
-        for key, grid in (("worker_from", case["from"]), ("worker_to", case["to"])):
+        for key, grid in (("assignee_from", case["from"]), ("assignee_to", case["to"])):
             w = case[key]
             if w and w["kind"] == "worker":
                 affected.setdefault(w["id"], {"id": w["id"], "name": w["name"]})

@@ -211,7 +211,7 @@ def _move_cases(state: State, result: Impact, grids: dict[str, Grid], version: C
         case.grid = grids[m["to"]] if m["to"] else None
         case.territory_code = m["to"] or case.territory_code
         case.updated_at = timezone.now()  # bulk_update skips auto_now
-        to = m["worker_to"]
+        to = m["assignee_to"]
         if case.assignment_rule != Case.AssignmentRule.MANUAL:
             case.assignee_id = to["id"] if to and to["kind"] == "worker" else None
             case.assignee_staff_id = to["id"] if to and to["kind"] == "staff" else None
@@ -219,7 +219,7 @@ def _move_cases(state: State, result: Impact, grids: dict[str, Grid], version: C
             case=case, action="reassign", from_status=case.status, to_status=case.status, actor=user,
             note=f"网格调整（第 {version.version} 版）：{version.reason}"[:2000],
             data={"from_grid": m["from"], "grid": m["to"], "version": version.version,
-                  "worker_from": m["worker_from"], "worker_to": m["worker_to"]})))
+                  "assignee_from": m["assignee_from"], "assignee_to": m["assignee_to"]})))
     Case.objects.bulk_update([c for c, _ in events], ["grid", "territory_code", "assignee", "assignee_staff",
                                                       "updated_at"])
     for (case, _), event in zip(events, CaseEvent.objects.bulk_create([e for _, e in events]), strict=True):
@@ -230,7 +230,7 @@ def _notify_workers(result: Impact, version: CommunityVersion, summary: str) -> 
     moved_to: dict[int, int] = {}
     moved_from: dict[int, int] = {}
     for m in result.body["impact"]["cases_moved"]:
-        for key, tally in (("worker_to", moved_to), ("worker_from", moved_from)):
+        for key, tally in (("assignee_to", moved_to), ("assignee_from", moved_from)):
             if m[key] and m[key]["kind"] == "worker":
                 tally[m[key]["id"]] = tally.get(m[key]["id"], 0) + 1
     notices = []
