@@ -14,7 +14,7 @@ from .grouping import Grouper
 from .prepare import allot_grids, check_buildings, check_n, check_outline, islands_of
 from .tiling import tile
 
-RETILES = 2
+RETILES = 2  # redraws after buildings cut off from their grid went to a neighbour and upset the balance
 ZERO_WEIGHT = 1e-3  # a building without households still counts a little, so empty land splits evenly
 
 
@@ -47,7 +47,7 @@ def partition(outline, buildings, n, *, seed=0) -> list[Polygon]:
         for _ in range(RETILES + 1):
             before = labels.copy()
             grids = tile(island, samples, labels, island.grids)
-            # a building cut off from its grid went to a neighbour: rebalance and redraw if that upset the balance
+            # a building cut off from its grid went to a neighbour: rebalance, and redraw if anything moved
             if np.array_equal(before, labels) or not grouper.rebalance(labels, island.grids):
                 break
         result.extend(grids)
