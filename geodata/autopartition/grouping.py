@@ -26,6 +26,7 @@ LATTICE_STRENGTH = 0.3  # footprints this aligned (0 random, 1 all parallel) mak
 OFF_LATTICE = 1.3  # score factor of cuts not along the lattice, where there is one
 MAX_MOVES_PER_UNIT = 0.5
 MAX_PAIRS_TRIED = 20
+SMOOTHING_PASSES = 3
 SMALL_SET = 60  # bisecting fewer units than this tries fewer directions: they hardly differ
 
 
@@ -43,6 +44,7 @@ class Grouper:
         for label, units in enumerate(self._split(np.arange(len(self.weights)), g.a, g.b, g.cost, k)):
             labels[units] = label
         self.rebalance(labels, k)
+        self.smooth(labels, k)
         return labels
 
     # -- bisection ---------------------------------------------------------------------------------
@@ -190,6 +192,52 @@ class Grouper:
             sizes[source] -= 1
             sizes[target] += 1
         return moves
+
+    def smooth(self, labels: np.ndarray, k: int) -> int:
+        """Units facing another group more than their own (teeth left by straight cuts and by the moves
+        above) join it, as long as max/min stays within BALANCE_TARGET (or what it already is)."""
+        w = self.weights
+        loads = np.bincount(labels, weights=w, minlength=k)
+        sizes = np.bincount(labels, minlength=k)
+        limit = max(BALANCE_TARGET, loads.max() / loads.min())
+        moved = 0
+        for _ in range(SMOOTHING_PASSES):
+            owner, other, cost = self._links(np.arange(len(labels)))
+            mine, theirs = labels[owner], labels[other]
+            stay = np.bincount(owner, weights=np.where(mine == theirs, cost, 0.0), minlength=len(labels))
+            leaving = mine != theirs
+            pairs, inverse = np.unique(owner[leaving] * k + theirs[leaving], return_inverse=True)
+            pull = np.bincount(inverse, weights=cost[leaving])
+            units, targets = np.divmod(pairs, k)
+            gain = pull - stay[units]
+            moved_now = 0
+            for i in np.argsort(-gain, kind="stable"):
+                if gain[i] <= 0:
+                    break
+                unit, target = int(units[i]), int(targets[i])
+                source = int(labels[unit])
+                if source == target or sizes[source] <= 1 or self._facing(labels, unit, target) <= self._facing(
+                        labels, unit, source):
+                    continue
+                after = loads.copy()
+                after[source] -= w[unit]
+                after[target] += w[unit]
+                if after.max() > limit * after.min() or not self._stays_connected(labels, source, unit):
+                    continue
+                labels[unit] = target
+                loads = after
+                sizes[source] -= 1
+                sizes[target] += 1
+                moved_now += 1
+            moved += moved_now
+            if not moved_now:
+                break
+        return moved
+
+    def _facing(self, labels, unit: int, group: int) -> float:
+        """The cost of `unit`'s links into `group`."""
+        around = slice(self.start[unit], self.start[unit + 1])
+        return float(self.neighbour_cost[around][labels[self.neighbour[around]] == group].sum())
 
     def _links(self, units: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """All links leaving `units`: (unit, neighbour, cost)."""
