@@ -8,6 +8,7 @@ status, action, allowed_actions} when the action does not start from the case's 
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -23,6 +24,7 @@ from gridgis.intake.serializers import CaseReportSerializer, CaseSerializer, Cat
 
 from . import selectors
 from .actors import Actor, actor_for
+from .idempotency import MAX_KEY_LENGTH, KeyReused, claim_step_key, step_fingerprint
 from .serializers import (
     BODIES,
     LIST_FIELDS,
@@ -141,14 +143,20 @@ class CaseTransition(ActorMixin, APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def post(self, request, pk: int):
-        body = self.body_class(data=_body(request))
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > MAX_KEY_LENGTH:
+            raise ValidationError({"Idempotency-Key": [_("最多 200 个字符")]})
+        data = _body(request)
+        body = self.body_class(data=data)
         if not body.is_valid():
             # Out of scope is a 404 whatever the body (the service's locked read checks it for valid ones).
             if not selectors.cases_for(request.user, self.actor).filter(pk=pk).exists():
                 raise Http404
             raise ValidationError(body.errors)
-        with acting_as(self.actor):
-            TRANSITIONS[self.action_name](case=pk, by=request.user, **body.service_kwargs())
+        with acting_as(self.actor), transaction.atomic():
+            if not key or claim_step_key(user=request.user, key=key, case_pk=pk,
+                                         fingerprint=step_fingerprint(action=self.action_name, case_pk=pk, body=data)):
+                TRANSITIONS[self.action_name](case=pk, by=request.user, **body.service_kwargs())
         case = selectors.case_detail(request.user, pk, self.actor)
         return Response(CaseSerializer(case, context=self.context()).data)
 
@@ -159,6 +167,8 @@ class CaseTransition(ActorMixin, APIView):
             return Response({exc.field: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
         elif isinstance(exc, IllegalTransition):
             return Response(_conflict(exc), status=status.HTTP_409_CONFLICT)
+        elif isinstance(exc, KeyReused):
+            return Response({"Idempotency-Key": [_("此键已用于另一个不同的操作")]}, status=status.HTTP_409_CONFLICT)
         elif isinstance(exc, NotPermitted):
             return Response({"detail": _("您无权对本案件执行此操作"), "allowed_actions": exc.allowed},
                             status=status.HTTP_403_FORBIDDEN)
@@ -205,6 +215,10 @@ def transition_view(action: str) -> type[CaseTransition]:
     @extend_schema(
         operation_id=f"cases_{action}", summary=f"{action} — {RULES[action].label}", description=_describe(action),
         request={"application/json": body, "multipart/form-data": body},
+        parameters=[OpenApiParameter(
+            "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+            description="Send a retried step with the key of its first try: a step already taken is not taken "
+                        "again (200 with the case as it is); the same key for a different step gives 409.")],
         responses={200: CaseSerializer, **ERRORS,
                    409: OpenApiResponse(Conflict, description="illegal from this status; allowed_actions lists "
                                                               "what you may do now")},
