@@ -27,6 +27,7 @@ OFF_LATTICE = 1.3  # score factor of cuts not along the lattice, where there is 
 MAX_MOVES_PER_UNIT = 0.5
 MAX_PAIRS_TRIED = 20
 SMOOTHING_PASSES = 3
+SMOOTHING_SLACK = 1.02
 SMALL_SET = 60  # bisecting fewer units than this tries fewer directions: they hardly differ
 
 
@@ -195,11 +196,13 @@ class Grouper:
 
     def smooth(self, labels: np.ndarray, k: int) -> int:
         """Units facing another group more than their own (teeth left by straight cuts and by the moves
-        above) join it, as long as max/min stays within BALANCE_TARGET (or what it already is)."""
+        above) join it, as long as max/min worsens by at most SMOOTHING_SLACK and stays within
+        BALANCE_TARGET (unless it already was above)."""
         w = self.weights
         loads = np.bincount(labels, weights=w, minlength=k)
         sizes = np.bincount(labels, minlength=k)
-        limit = max(BALANCE_TARGET, loads.max() / loads.min())
+        ratio = loads.max() / loads.min()
+        limit = max(ratio, min(BALANCE_TARGET, ratio * SMOOTHING_SLACK))
         moved = 0
         for _ in range(SMOOTHING_PASSES):
             owner, other, cost = self._links(np.arange(len(labels)))
