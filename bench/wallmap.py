@@ -354,8 +354,8 @@ def main() -> int:
         client.force_authenticate(user)
         connection.settings_dict["CONN_MAX_AGE"] = None
 
-        print(f"\nGET /api/v1/wall/cases/ (ours, in process, {args.runs} warm runs) beside a plain DRF-gis GeoJSON "
-              f"list of the same cases ({args.peer_runs} runs) and ST_AsMVT tiles of the view")
+        print(f"\nGET /api/v1/wall/cases/ (ours, in process, {args.runs} runs cold and warm) beside a plain DRF-gis "
+              f"GeoJSON list of the same cases ({args.peer_runs} runs) and ST_AsMVT tiles of the view")
         for label, bbox, zoom in views():
             params = {"bbox": ",".join(f"{v:.6f}" for v in bbox), "zoom": zoom}
             ours = measure_ours(client, "/api/v1/wall/cases/", params, args.runs)

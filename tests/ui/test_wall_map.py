@@ -1,7 +1,7 @@
 """The command centre's wall map (/wall/) in Chromium at 1920×1080, served by uvicorn (the ASGI server that
 streams the live events) against the test database: the cases of alice's district on the map, hostile text
-shown as text, a case reported while the page is open appearing within 2 s, supervising from the card, and a
-grid's worker and cases."""
+shown as text, a case reported while the page is open appearing within 2 s, supervising from the card, a
+grid's worker and cases, and the page in English (the compiled translations: `make test` compiles them)."""
 
 from __future__ import annotations
 
@@ -169,4 +169,11 @@ def test_a_grid_shows_its_worker_and_its_open_cases(wall, alice, bob, browser_lo
     assert page.text_content('#grid-card [data-field="name"]') == "明达第一网格"
     page.locator('#grid-card .grid-case', has_text=case.number).wait_for()
     assert page.text_content('#grid-card [data-field="case_count"]') == "1"
+
+    # The same wall in English.
+    page.click(".lang-switch button[value=en]")
+    page.wait_for_selector("#wall-map[data-ready=true]")
+    assert page.text_content(".wall-head h1") == "Command centre · Live cases"
+    assert page.text_content(".live-counts .tile .label") == "Open"
+    assert page.get_attribute("html", "lang") == "en"
     assert browser_log.errors == []
