@@ -138,6 +138,9 @@ if not _db_url.startswith(("postgis://", "postgres://", "postgresql://")):
 DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=env_int("GRIDGIS_DB_CONN_MAX_AGE", 300),
                                               conn_health_checks=True)}
 ASGI_SYNC_THREADS = env_int("GRIDGIS_ASGI_SYNC_THREADS", 8)
+# Django's cursors bind client-side and never prepare; this only lets the few hot statements that ask for it
+# (cases.assignment.fetchone_prepared) be prepared once per connection.
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 1_000_000
 # Whatever the scheme says, gridgis needs the PostGIS backend.
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 # Parallel test runs (several checkouts, helpers) each need their own test database.

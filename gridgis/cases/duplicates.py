@@ -6,8 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from django.db import connection
-
+from .assignment import fetchone_prepared
 from .models import Case
 
 DUPLICATE_RADIUS_M = 50.0
@@ -42,11 +41,8 @@ def possible_duplicate_of(case: Case) -> Case | None:
         return None
     point = case.location
     box_deg = DUPLICATE_RADIUS_M / (_METRES_PER_DEGREE * max(math.cos(math.radians(point.y)), 0.01))
-    with connection.cursor() as cursor:
-        cursor.execute(_NEAREST_OPEN, {
-            "x": point.x, "y": point.y, "category": case.category_id,
-            "since": case.received_at - DUPLICATE_WINDOW, "until": case.received_at, "box": box_deg,
-            "pk": case.pk, "radius": DUPLICATE_RADIUS_M,
-        })
-        row = cursor.fetchone()
+    row = fetchone_prepared(_NEAREST_OPEN, {
+        "x": point.x, "y": point.y, "category": case.category_id, "since": case.received_at - DUPLICATE_WINDOW,
+        "until": case.received_at, "box": box_deg, "pk": case.pk, "radius": DUPLICATE_RADIUS_M,
+    })
     return Case.from_db("default", ["id", "number"], list(row)) if row else None

@@ -148,7 +148,10 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["territory_code"], name="case_territory_prefix_idx",
                          opclasses=["varchar_pattern_ops"]),
-            models.Index(fields=["status", "category"], name="case_status_category_idx"),
+            # Status by byte order (pattern ops serve = and IN): the database's collation sorts text through
+            # the C library, which made this index twice as slow to build after a bulk load.
+            models.Index(fields=["status", "category"], name="case_status_category_idx",
+                         opclasses=["varchar_pattern_ops", "int8_ops"]),
             # The duplicate check (cases.duplicates): the open cases of a category by reception time.
             models.Index(fields=["category", "received_at"], name="case_open_cat_received_idx",
                          condition=models.Q(status__in=_OPEN_VALUES)),
