@@ -247,7 +247,34 @@ def _grid_cells(counts: dict[str, list[int]], view: View) -> list[list]:
         cell[2] += n
         cell[3] += late
         cell[4] += watched
-    return [[round(sx / n, 5), round(sy / n, 5), n, late, watched] for sx, sy, n, late, watched in cells.values()]
+    return merged([[sx / n, sy / n, n, late, watched] for sx, sy, n, late, watched in cells.values()], view)
+
+
+MERGE_CELLS = 0.75  # clusters closer than this many cells apart are drawn as one
+
+
+def merged(clusters: list[list], view: View) -> list[list]:
+    """Cases crowding near a shared edge of cells make neighbouring clusters whose bubbles overlap: biggest
+    first, a cluster joins a kept one closer than MERGE_CELLS cells (counts added, position weighted)."""
+    width, height = cell_size(view)
+    kept: list[list[float]] = []  # anchor lon, lat; sums of lon, lat; count, overdue, supervised
+    near: dict[tuple[int, int], list[int]] = {}
+    for lon, lat, n, late, watched in sorted(clusters, key=lambda row: -row[2]):
+        cx, cy = math.floor(lon / width), math.floor(lat / height)
+        target = next((k for dx in (-1, 0, 1) for dy in (-1, 0, 1) for k in near.get((cx + dx, cy + dy), ())
+                       if abs(kept[k][0] - lon) < MERGE_CELLS * width and abs(kept[k][1] - lat) < MERGE_CELLS * height),
+                      None)
+        if target is None:
+            near.setdefault((cx, cy), []).append(len(kept))
+            kept.append([lon, lat, lon * n, lat * n, n, late, watched])
+        else:
+            row = kept[target]
+            row[2] += lon * n
+            row[3] += lat * n
+            row[4] += n
+            row[5] += late
+            row[6] += watched
+    return [[round(sx / n, 5), round(sy / n, 5), n, late, watched] for _, _, sx, sy, n, late, watched in kept]
 
 
 def _point_cells(cases: QuerySet[Case], view: View, now: dt.datetime) -> list[list]:
@@ -263,7 +290,7 @@ def _point_cells(cases: QuerySet[Case], view: View, now: dt.datetime) -> list[li
     with transaction.atomic(using=query.db), connections[query.db].cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '32MB'")
         rows = list(query)
-    return [[round(lon, 5), round(lat, 5), n, late, watched] for lon, lat, n, late, watched in rows]
+    return merged([list(row) for row in rows], view)
 
 
 # --- live counts -----------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ counts — counted right, only ever within the caller's scope, and bad views ref
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pytest
 from django.utils import timezone
@@ -184,3 +185,15 @@ def test_a_bad_view_is_refused_naming_the_field(alice, params, field):
 def test_anonymous_callers_get_nothing(town_cases):
     for url, params in ((CASES, {"bbox": TOWN, "zoom": 12}), (GRIDS, {}), (SUMMARY, {})):
         assert get(None, url, **params).status_code in (401, 403)
+
+
+def test_clusters_crowding_a_shared_cell_edge_are_drawn_as_one():
+    view = wallmap.View(122.9, 41.0, 123.3, 41.4, zoom=16)
+    width, _ = wallmap.cell_size(view)
+    edge = math.floor(123.0 / width) * width  # a cell boundary near lon 123.0
+    rows = [[edge - width * 0.1, 41.1, 30, 3, 1], [edge + width * 0.1, 41.1, 10, 1, 0],
+            [edge + width * 5, 41.1, 7, 0, 2]]
+    near, far = sorted(wallmap.merged(rows, view), key=lambda row: -row[2])
+    assert near[2:] == [40, 4, 1]
+    assert near[0] == pytest.approx(edge - width * 0.05, abs=1e-5)  # weighted by the counts
+    assert far[2:] == [7, 0, 2]

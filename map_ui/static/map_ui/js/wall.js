@@ -285,7 +285,7 @@ function clusterIcon(count, late, watched) {
   root.append(textNode('span', count.toLocaleString(LOCALE), 'n'));
   if (late) root.append(textNode('span', String(late), 'badge late'));
   if (watched) root.append(textNode('span', String(watched), 'badge watched'));
-  const size = Math.round(30 + 10 * Math.log10(count));
+  const size = Math.round(28 + 7 * Math.log10(count)); // 28 px for one case, 63 px for 100,000: cells are 80 px
   const classes = ['case-cluster'];
   if (late) classes.push('has-late');
   return L.divIcon({className: classes.join(' '), html: root, iconSize: [size, size]});
