@@ -1,13 +1,14 @@
 """Benchmark: taking reports in through POST /api/v1/cases/, beside a bare DRF create endpoint.
 
-    .venv/bin/python bench/intake.py [--requests N] [--seconds S] [--keep]
+    .venv/bin/python bench/intake.py [--requests N] [--seconds S] [--keep] [--debug]
 
 In a scratch database holding the demo city (bench/scratch.py), measured in the same run:
 1. latency in process (Django's test client, no HTTP): p50/p95 of a report with a point, and of a
    hotline report with only a noisy address to geocode, beside the bare DRF create endpoint
    (bench/bare_api.py); goal p95 < 30 ms;
-2. reports/s over HTTP against uvicorn with 2 workers, for ours and for the bare endpoint on the same
-   database, with the same client; goal ≥ 0.5× the bare endpoint.
+2. reports/s over HTTP against uvicorn with 2 workers (DEBUG off, as in production; --debug for on), for
+   ours and for the bare endpoint on the same database, with the same client and server settings; goal ≥ 0.5×
+   the bare endpoint.
 
 The machine is shared: beside wall-clock figures, CPU per report (this process's Python, and the PostgreSQL
 backend serving it; over HTTP the server's workers and their backends) does not stretch with others' load.
@@ -21,6 +22,7 @@ import json
 import multiprocessing
 import os
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -164,9 +166,12 @@ def throughput(path: str, token: str, bodies: list[dict], seconds: float, server
     return sum(counts) / elapsed, cpu * 1000 / max(sum(counts), 1)
 
 
-def start_server(dbname: str) -> subprocess.Popen:
+def start_server(dbname: str, *, debug: bool = False) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": database_url(dbname), "DJANGO_SETTINGS_MODULE": "bench.settings",
            "PYTHONPATH": str(ROOT)}
+    if not debug:  # as in production (DEBUG logs every query, which costs the side with more queries more)
+        env.update(GRIDGIS_DEBUG="0", GRIDGIS_SECRET_KEY=secrets.token_urlsafe(40),
+                   GRIDGIS_ALLOWED_HOSTS="127.0.0.1,localhost")
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "gridgis.asgi:application", "--port", str(PORT), "--workers", "2",
          "--no-access-log", "--log-level", "warning"],
@@ -187,6 +192,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=300, help="reports per in-process latency run")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each HTTP load run")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--debug", action="store_true", help="servers with DEBUG on (default: off, as in production)")
     args = parser.parse_args()
 
     with scratch_database(BENCH_DB, demo_city=True, keep=args.keep) as dbname:
@@ -198,7 +204,7 @@ def main() -> int:
         points = sample_points(max(args.requests, 2000))
         addresses = sample_addresses(args.requests)
 
-        with override_settings(ROOT_URLCONF="bench.bare_api"):
+        with override_settings(ROOT_URLCONF="bench.bare_api", DEBUG=args.debug):
             clear_url_caches()
             point_bodies = [report(point=p, n=i) for i, p in enumerate(points[:args.requests])]
             in_process_latency(client, [report(point=p) for p in points[:20]])  # warm caches
@@ -209,7 +215,7 @@ def main() -> int:
             bare_point, cpu_bare = in_process_latency(client, point_bodies, "/bench/bare-cases/")
         clear_url_caches()
 
-        server = start_server(dbname)
+        server = start_server(dbname, debug=args.debug)
         try:
             bodies = [report(point=p, n=i) for i, p in enumerate(points)]
             throughput("/bench/bare-cases/", token, bodies[:50], 2)  # warm both workers
@@ -223,13 +229,15 @@ def main() -> int:
     p95_point, p95_address = percentile(with_point, 95), percentile(with_address, 95)
     ratio = ours / bare
     print(f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    print("intake latency in process (ms)        p50      p95   CPU/report (Python + PostgreSQL)")
+    print(f"intake latency in process (ms), DEBUG {'on' if args.debug else 'off'}    p50      p95   "
+          "CPU/report (Python + PostgreSQL)")
     print(f"  report with a point            {statistics.median(with_point):8.1f} {p95_point:8.1f} {cpu_point:8.1f}")
     print(f"  hotline report, address only   {statistics.median(with_address):8.1f} {p95_address:8.1f} "
           f"{cpu_address:8.1f}")
     print(f"  peer: bare DRF create          {statistics.median(bare_point):8.1f} "
           f"{percentile(bare_point, 95):8.1f} {cpu_bare:8.1f}")
-    print(f"reports/s over HTTP, uvicorn 2 workers, {CLIENTS} clients, {args.seconds:.0f} s each;"
+    print(f"reports/s over HTTP, uvicorn 2 workers (DEBUG {'on' if args.debug else 'off'} for both), {CLIENTS} "
+          f"clients, {args.seconds:.0f} s each;"
           " server CPU ms/report (workers + backends)")
     print(f"  ours  POST /api/v1/cases/      {ours:8.0f} {cpu_ours:8.1f}")
     print(f"  peer  bare DRF create          {bare:8.0f} {cpu_bare_http:8.1f}")

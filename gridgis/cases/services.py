@@ -15,7 +15,7 @@ from geodata.china_coords import to_wgs84
 from gridgis.geocoding.gazetteer import geocode
 from gridgis.intake.photos import ProcessedPhoto
 
-from .assignment import route
+from .assignment import fetchone_prepared, route
 from .duplicates import possible_duplicate_of
 from .models import Case, CaseEvent, CasePhoto, Category
 from .worktime import add_working_hours
@@ -67,9 +67,7 @@ def _locate(report: IntakeReport) -> Located:
 
 
 def _next_number(received_at: dt.datetime) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval('cases_case_number_seq')")
-        (sequence,) = cursor.fetchone()
+    (sequence,) = fetchone_prepared("SELECT nextval('cases_case_number_seq')", {})
     return f"{timezone.localtime(received_at):%Y%m%d}{sequence:07d}"
 
 
