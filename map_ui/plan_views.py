@@ -8,6 +8,7 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from gridgis.workforce.models import StaffRole
 
@@ -26,6 +27,15 @@ def planner_prefixes(user) -> list[str]:
     return sorted(set(roles.values_list("scope_code", flat=True)))
 
 
+def field_labels() -> dict[str, str]:
+    """What the fields of an edit are called on the page, for naming them in the API's 400 answers."""
+    return {
+        "edit": _("编辑"), "op": _("操作"), "grid": _("网格"), "grids": _("网格"), "geometry": _("轮廓"),
+        "line": _("分割线"), "give_to": _("让出的区域交给"), "n": _("网格数"), "households_per_grid": _("每格户数"),
+        "reason": _("调整原因"), "version": _("版本"), "to_version": _("恢复到的版本"),
+    }
+
+
 @login_required
 def plan(request):
     prefixes = planner_prefixes(request.user)
@@ -37,5 +47,6 @@ def plan(request):
         "planner_prefixes": json.dumps(prefixes),
         "communities_url": reverse("territory-api:community-list"),
         "plan_api_root": PLAN_API_ROOT,
+        "field_labels": json.dumps(field_labels(), ensure_ascii=False),
     }
     return render(request, "map_ui/plan.html", context)

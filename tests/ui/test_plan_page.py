@@ -128,7 +128,7 @@ def test_an_outline_outside_the_community_is_refused_and_changes_nothing(
 
     error = page.locator("#plan-error")
     expect(error).to_be_visible()
-    expect(error.locator(".reasons")).to_contain_text("geometry")
+    expect(error.locator(".reasons .field")).to_have_text(["轮廓"])  # names the field, in Chinese
     expect(page.locator("#impact")).to_be_hidden()
     expect(page.locator("#preview-button")).to_be_enabled()  # still editing: fix the outline, try again
     screenshot(page, "plan_page_outside_error")
@@ -136,6 +136,57 @@ def test_an_outline_outside_the_community_is_refused_and_changes_nothing(
     assert list(Grid.objects.filter(community=town.community).order_by("code").values_list("code", flat=True)) \
         == [WEST, EAST]
     assert browser_log.errors == []
+
+
+def click_at(page, lon: float, lat: float):
+    """A click on the map at a place (the map fills the window, so its container is the viewport)."""
+    point = page.evaluate("([lat, lon]) => gridPlan.map.latLngToContainerPoint([lat, lon])", [lat, lon])
+    page.mouse.click(point["x"], point["y"])
+
+
+def test_a_planner_splits_a_grid_by_drawing_a_line_across_it(log_in, live_server, planner, town, screenshot):
+    page = log_in(planner)
+    open_community(page, live_server)
+    page.locator(GRIDS).first.click()
+    page.click("button[data-tool=split]")
+
+    # A line west → east across the west grid, between its two buildings; clicking the last point ends it.
+    click_at(page, 122.9885, 41.1005)
+    click_at(page, 123.0004, 41.1005)
+    click_at(page, 123.0004, 41.1005)
+
+    impact = page.locator("#impact")
+    expect(impact).to_be_visible()
+    expect(impact.locator("#impact-grids tr.status-new")).to_have_count(1)
+    expect(impact.locator("#impact-grids tr.status-new [data-field=households]")).to_contain_text("+24")
+    screenshot(page, "plan_page_split")
+    page.click("#commit-button")
+    page.fill("#reason-input", "第一网格南北拆分")
+    page.click("#reason-dialog button[value=confirm]")
+    page.wait_for_selector("#plan-map[data-version='2'][data-state='ready']", state="attached")
+    expect(page.locator(GRIDS)).to_have_count(3)
+    assert list(Grid.objects.filter(community=town.community).order_by("code").values_list("code", flat=True)) \
+        == [WEST, EAST, f"{COMMUNITY}003"]
+
+
+def test_merging_two_grids_previews_the_retired_one_and_cancel_discards_it(log_in, live_server, planner, town):
+    page = log_in(planner)
+    open_community(page, live_server)
+    page.click("button[data-tool=merge]")
+    expect(page.locator("#preview-button")).to_be_disabled()
+    page.locator(GRIDS).nth(0).click()
+    page.locator(GRIDS).nth(1).click()
+    expect(page.locator("#tool-hint")).to_contain_text("已选 2 个网格")
+    page.click("#preview-button")
+
+    impact = page.locator("#impact")
+    expect(impact.locator("#impact-grids tr.status-retired")).to_have_count(1)
+    expect(impact.locator("#impact-buildings tbody tr")).to_have_count(1)  # the retired grid's one building
+    page.click("#discard-button")
+    expect(impact).to_be_hidden()
+    expect(page.locator(GRIDS)).to_have_count(2)
+    expect(page.locator("button[data-tool=merge]")).to_have_attribute("aria-pressed", "false")
+    assert Grid.objects.filter(community=town.community).count() == 2
 
 
 def test_a_stale_version_gets_the_conflict_dialog_and_reloads(log_in, live_server, planner, town, screenshot):

@@ -39,6 +39,7 @@ const HINTS = {
   reshape: cfg.textHintReshape, redraw: cfg.textHintRedraw, split: cfg.textHintSplit, merge: cfg.textHintMerge,
   create: cfg.textHintCreate, partition: cfg.textHintPartition,
 };
+const FIELD_LABELS = JSON.parse(cfg.fieldLabels || '{}');
 const NEEDS_GRID = new Set(['reshape', 'redraw', 'split']);
 const SNAP = {snappable: true, snapDistance: 18};
 
@@ -94,7 +95,9 @@ function showError(response) {
   for (const {field, message} of reasons) {
     const item = el('li');
     const name = field.split('.').filter((part) => !/^\d+$/.test(part)).pop();
-    if (name && !['detail', 'non_field_errors'].includes(name)) item.append(el('span', name, 'field'));
+    if (name && !['detail', 'non_field_errors'].includes(name)) {
+      item.append(el('span', FIELD_LABELS[name] ?? name, 'field'));
+    }
     item.append(el('span', message, 'message'));
     list.append(item);
   }
@@ -340,6 +343,8 @@ function startTool(tool) {
     $('#partition-options').hidden = false;
   }
   mapEl.dataset.tool = tool;
+  // Leaflet gives a click on a grid to the grid alone; while drawing, the clicks must reach the map (Geoman).
+  mapEl.classList.toggle('drawing', ['redraw', 'create', 'split'].includes(tool));
   updateButtons();
 }
 
@@ -378,6 +383,7 @@ function resetTool() {
   $('#partition-options').hidden = true;
   $('#impact').hidden = true;
   delete mapEl.dataset.tool;
+  mapEl.classList.remove('drawing');
   delete mapEl.dataset.preview;
   updateButtons();
 }

@@ -48,7 +48,7 @@ export class PlanMap {
     // edited outline can land exactly on a neighbour's vertex or a building's corner.
     this.grids = L.geoJSON(null, {style: (feature) => this.gridStyle(feature), onEachFeature: (f, l) => this.bindGrid(f, l)});
     this.buildings = L.geoJSON(null, {
-      pane: 'buildings', style: () => this.buildingStyle(), pmIgnore: true, snapIgnore: false,
+      pane: 'buildings', interactive: false, style: () => this.buildingStyle(), pmIgnore: true, snapIgnore: false,
     });
     this.outline = L.geoJSON(null, {
       pane: 'outline', interactive: false, pmIgnore: true, snapIgnore: false,
@@ -180,15 +180,21 @@ export class PlanMap {
       },
     });
     this.preview.addLayer(after);
-    // Retired grids: their old outline crossed out in red.
+    // The grids as they would be carry the labels: sequence, households after the edit, what happens.
+    after.eachLayer((layer) => {
+      const {code, households} = layer.feature.properties;
+      const row = rows.get(code);
+      this.previewLabel(layer.getCenter(), code, row?.households_after ?? households, row?.status);
+    });
+    // Retired grids: their old outline hatched in red.
     for (const row of result.impact?.grids ?? []) {
-      if (row.status !== 'retired') continue;
-      const layer = this.gridLayer(row.code);
+      const layer = row.status === 'retired' ? this.gridLayer(row.code) : null;
       if (!layer) continue;
       this.preview.addLayer(L.geoJSON(layer.toGeoJSON(), {
         pane: 'preview', interactive: false, pmIgnore: true, snapIgnore: true,
         style: {color: '#b91c1c', weight: 2.5, dashArray: '3 5', fillColor: '#b91c1c', fillOpacity: 0.15, className: 'retired'},
       }));
+      this.previewLabel(layer.getCenter(), row.code, null, 'retired');
     }
     // Leaflet applies className only when a path is created: mark the moved buildings' paths directly.
     for (const moved of result.impact?.buildings_moved ?? []) {
@@ -197,6 +203,17 @@ export class PlanMap {
       layer.setStyle({color: '#86198f', weight: 2, fillColor: '#e879f9', fillOpacity: 1});
       layer.getElement()?.classList.add('building-moved');
     }
+  }
+
+  previewLabel(latlng, code, households, status) {
+    const node = el('span', null, `grid-label after status-${status ?? 'same'}`);
+    node.append(el('span', code?.slice(-3), 'seq'));
+    if (households !== null && households !== undefined) {
+      node.append(el('span', `${number(households)} ${this.text.households}`, 'hh'));
+    }
+    if (this.text[`status_${status}`]) node.append(el('span', this.text[`status_${status}`], 'state'));
+    const tip = L.tooltip({permanent: true, direction: 'center', interactive: false, className: 'grid-tip after-tip'});
+    this.preview.addLayer(tip.setLatLng(latlng).setContent(node));
   }
 
   markSpots(points) {
