@@ -86,7 +86,7 @@ def _deadline(case: Case) -> dt.datetime | None:
 
 
 @transaction.atomic
-def case_create(*, report: IntakeReport, by=None, jurisdiction: str = "") -> Case:
+def case_create(*, report: IntakeReport, by=None, jurisdiction: str = "", api_key=None) -> Case:
     """Locates, places and assigns a report and files it as a new case (one transaction). The case comes
     back with what the case shape shows already attached (grid, community, street, assignee, building,
     duplicate, photos, no departments), so showing it needs no further query."""
@@ -117,6 +117,7 @@ def case_create(*, report: IntakeReport, by=None, jurisdiction: str = "") -> Cas
         assignment_rule=placement.rule,
         assignment_distance_m=placement.distance_m,
         created_by=by if by is not None and by.is_authenticated else None,
+        api_key=api_key,
         received_at=report.received_at or timezone.now(),
     )
     case.geocode_building = _building(located.building_code) if located.building_code else None

@@ -52,7 +52,7 @@ def report_intake(*, report: IntakeReport, by=None, api_key: ApiKey | None = Non
             if earlier.fingerprint != fingerprint:
                 raise IdempotencyConflict(idempotency_key) from None
             return Intake(earlier.case, created=False)
-    case = case_create(report=report, by=by, jurisdiction=_jurisdiction(by, api_key, actor))
+    case = case_create(report=report, by=by, jurisdiction=_jurisdiction(by, api_key, actor), api_key=api_key)
     if record is not None:
         record.case = case
         record.save(update_fields=["case"])

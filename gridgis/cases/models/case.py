@@ -138,6 +138,9 @@ class Case(models.Model):
     rated_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
     created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+", verbose_name=_("录入人"), db_index=False)
+    # The integration (Open311 client) that filed the case: it sees its own requests wherever they landed.
+    api_key = models.ForeignKey("intake.ApiKey", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+", verbose_name=_("接口密钥"), db_index=False)
     received_at = models.DateTimeField(_("受理时间"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -159,7 +162,7 @@ class Case(models.Model):
             # to load or keep. A lookup by value (scope filters, ON DELETE SET NULL) implies NOT NULL.
             *[models.Index(fields=[name], name=f"case_{name}_idx", condition=models.Q(**{f"{name}__isnull": False}))
               for name in ("assignee_staff", "created_by", "department", "duplicate_of", "geocode_building",
-                           "handler")],
+                           "handler", "api_key")],
             models.Index(fields=["needs_location"], name="case_needs_location_idx",
                          condition=models.Q(needs_location=True)),  # the command centre's queue
         ]

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from django.core import signing
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -63,11 +63,13 @@ def jurisdiction_of(raw: str) -> str:
 
 
 def visible_requests(*, api_key: ApiKey | None, jurisdiction: str = "") -> QuerySet[Case]:
-    """Every case but voided ones; with a key, only those filed under its jurisdiction."""
+    """Every case but voided ones; with a key, only those filed under its jurisdiction and those it filed
+    itself (a request whose point lies outside the key's territory is still the client's own)."""
     cases = Case.objects.exclude(status=Case.Status.VOIDED)
-    for prefix in (api_key.jurisdiction if api_key else "", jurisdiction):
-        if prefix:
-            cases = cases.filter(territory_code__startswith=prefix)
+    if api_key is not None and api_key.jurisdiction:
+        cases = cases.filter(Q(territory_code__startswith=api_key.jurisdiction) | Q(api_key=api_key))
+    if jurisdiction:
+        cases = cases.filter(territory_code__startswith=jurisdiction)
     return cases.select_related(
         "category", "grid", "community", "street", "department", "assignee", "assignee_staff", "geocode_building",
     ).prefetch_related("photos")
