@@ -28,6 +28,9 @@ GRIDS = ".leaflet-overlay-pane path.leaflet-interactive"
 WIDER_WEST = {"type": "Polygon", "coordinates": [[
     [122.99, 41.09], [123.006, 41.09], [123.006, 41.11], [122.99, 41.11], [122.99, 41.09],
 ]]}
+BOW_TIE = {"type": "Polygon", "coordinates": [[
+    [122.99, 41.09], [123.00, 41.11], [123.00, 41.09], [122.99, 41.11], [122.99, 41.09],
+]]}
 FAR_AWAY = {"type": "Polygon", "coordinates": [[
     [123.05, 41.05], [123.06, 41.05], [123.06, 41.06], [123.05, 41.06], [123.05, 41.05],
 ]]}
@@ -109,6 +112,8 @@ def assert_the_wall_shows_the_new_boundary(page, live_server, log_in, alice):
     """The wall map draws the current version: the west grid now four times as wide as the east one."""
     page.context.clear_cookies()
     page = log_in(alice)
+    # The wall's live event stream needs the ASGI server (see test_wall_map.py); its boundaries do not.
+    page.route("**/api/v1/live/**", lambda route: route.abort())
     page.goto(f"{live_server.url}/wall/")
     page.wait_for_selector("#wall-map[data-ready='true']", state="attached")
     grids = page.locator(GRIDS)
@@ -118,7 +123,7 @@ def assert_the_wall_shows_the_new_boundary(page, live_server, log_in, alice):
     assert widths[0] / widths[1] == pytest.approx(4, rel=0.05)
 
 
-def test_an_outline_outside_the_community_is_refused_and_changes_nothing(
+def test_an_outline_outside_the_community_or_crossing_itself_is_refused_and_changes_nothing(
         log_in, live_server, planner, town, browser_log, screenshot):
     page = log_in(planner)
     open_community(page, live_server)
@@ -132,6 +137,13 @@ def test_an_outline_outside_the_community_is_refused_and_changes_nothing(
     expect(page.locator("#impact")).to_be_hidden()
     expect(page.locator("#preview-button")).to_be_enabled()  # still editing: fix the outline, try again
     screenshot(page, "plan_page_outside_error")
+
+    # A bow tie: no unambiguous repair, so it is refused with the crossing marked on the map.
+    page.evaluate("outline => gridPlan.setOutline(outline)", BOW_TIE)
+    page.click("#preview-button")
+    expect(error.locator(".reasons")).to_contain_text("自相交")
+    expect(page.locator(".leaflet-preview-pane path.error-spot")).to_have_count(1)
+    expect(page.locator(".spot-tip")).to_have_text("问题位置")
     assert Grid.objects.get(code=WEST).geom.wkt == before
     assert list(Grid.objects.filter(community=town.community).order_by("code").values_list("code", flat=True)) \
         == [WEST, EAST]
@@ -169,7 +181,7 @@ def test_a_planner_splits_a_grid_by_drawing_a_line_across_it(log_in, live_server
         == [WEST, EAST, f"{COMMUNITY}003"]
 
 
-def test_merging_two_grids_previews_the_retired_one_and_cancel_discards_it(log_in, live_server, planner, town):
+def test_merge_and_auto_partition_previews_and_cancel_discards_them(log_in, live_server, planner, town):
     page = log_in(planner)
     open_community(page, live_server)
     page.click("button[data-tool=merge]")
@@ -186,6 +198,15 @@ def test_merging_two_grids_previews_the_retired_one_and_cancel_discards_it(log_i
     expect(impact).to_be_hidden()
     expect(page.locator(GRIDS)).to_have_count(2)
     expect(page.locator("button[data-tool=merge]")).to_have_attribute("aria-pressed", "false")
+
+    # Auto-partition by households per grid: one building's worth each, so the west grid's two part ways.
+    page.click("button[data-tool=partition]")
+    page.check("input[name=partition-by][value=households_per_grid]")
+    page.fill("#partition-value", "24")
+    page.click("#preview-button")
+    expect(impact.locator("#impact-grids tr.status-new")).to_have_count(1)
+    page.click("#cancel-button")
+    expect(impact).to_be_hidden()
     assert Grid.objects.filter(community=town.community).count() == 2
 
 

@@ -6,7 +6,8 @@
 /* global L */
 
 import {PlanApi, readErrors} from './plan_api.js';
-import {el, fill, number, time} from './plan_dom.js';
+import {askReason as askReasonIn, showConflict as showConflictIn} from './plan_dialogs.js';
+import {el, fill, number} from './plan_dom.js';
 import {renderHistory} from './plan_history.js';
 import {renderImpact, targetText} from './plan_impact.js';
 import {PlanMap} from './plan_map.js';
@@ -536,55 +537,13 @@ document.addEventListener('keydown', (event) => {
 
 // --- dialogs --------------------------------------------------------------------------------------------
 
-const reasonDialog = $('#reason-dialog');
-const reasonInput = $('#reason-input');
-
 function askReason(title) {
-  reasonDialog.querySelector('[data-field="title"]').textContent = title;
-  reasonInput.value = '';
-  reasonDialog.querySelector('.dialog-error').hidden = true;
-  reasonDialog.returnValue = '';
-  reasonDialog.showModal();
-  reasonInput.focus();
-  return new Promise((resolve) => {
-    reasonDialog.addEventListener('close', () => {
-      resolve(reasonDialog.returnValue === 'confirm' ? reasonInput.value.trim() : null);
-    }, {once: true});
-  });
+  return askReasonIn($('#reason-dialog'), title, {required: cfg.textReasonRequired});
 }
 
-reasonDialog.querySelector('form').addEventListener('submit', (event) => {
-  if (event.submitter?.value === 'confirm' && !reasonInput.value.trim()) {
-    event.preventDefault();
-    const error = reasonDialog.querySelector('.dialog-error');
-    error.textContent = reasonInput.validationMessage || cfg.textReasonRequired;
-    error.hidden = false;
-  }
-});
-
-const conflictDialog = $('#conflict-dialog');
-
-function showConflict(body) {
-  conflictDialog.querySelector('[data-field="detail"]').textContent = body?.detail ?? cfg.textStale;
-  const list = conflictDialog.querySelector('.changes');
-  list.replaceChildren();
-  for (const change of body?.changes ?? []) {
-    const item = el('li');
-    const head = el('p', null, 'change-head');
-    head.append(el('strong', fill(cfg.textVersion, {version: change.version})));
-    const by = typeof change.by === 'object' && change.by ? change.by.name ?? change.by.username : change.by;
-    if (by) head.append(el('span', by, 'by'));
-    if (change.at) head.append(el('time', time(change.at)));
-    item.append(head);
-    if (change.summary) item.append(el('p', change.summary, 'summary'));
-    if (change.reason) item.append(el('p', change.reason, 'reason'));
-    list.append(item);
-  }
-  conflictDialog.returnValue = '';
-  conflictDialog.showModal();
-  conflictDialog.addEventListener('close', () => {
-    if (conflictDialog.returnValue === 'reload' && state.code) loadCommunity(state.code, {fit: false});
-  }, {once: true});
+async function showConflict(body) {
+  const reload = await showConflictIn($('#conflict-dialog'), body, {stale: cfg.textStale, versionText: cfg.textVersion});
+  if (reload && state.code) loadCommunity(state.code, {fit: false});
 }
 
 // --- for tests and power users: set the edited outline as if its vertices had been dragged ------------

@@ -14,7 +14,8 @@ export function renderHistory(list, versions, {text, onRestore}) {
     head.append(timeElement(row.effective_from));
     item.append(head);
     const meta = el('p', null, 'meta');
-    if (row.created_by) meta.append(el('span', row.created_by, 'by'));
+    const by = row.created_by && typeof row.created_by === 'object' ? row.created_by.name : row.created_by;
+    if (by) meta.append(el('span', by, 'by'));
     meta.append(el('span', fill(text.gridsCount, {n: (row.grids ?? []).length}), 'grids'));
     item.append(meta);
     if (row.reason) item.append(el('p', row.reason, 'reason'));
