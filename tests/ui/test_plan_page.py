@@ -263,7 +263,7 @@ def test_restoring_an_earlier_version_asks_for_a_reason(log_in, live_server, pla
     assert west_east_boundary() == pytest.approx(123.00, abs=1e-6)
 
 
-def test_only_planners_may_open_the_planner(log_in, live_server, alice, planner):
+def test_only_planners_may_open_the_planner_and_it_speaks_english(log_in, live_server, alice, planner):
     page = log_in(alice)
     expect(page.locator(".plan-link")).to_have_count(0)
     response = page.goto(f"{live_server.url}/plan/")
@@ -276,3 +276,9 @@ def test_only_planners_may_open_the_planner(log_in, live_server, alice, planner)
     page.click(".plan-link")
     page.wait_for_selector("#plan-map[data-started='true']", state="attached")
     expect(page.locator("#community-select option")).to_have_text(["明达社区 · 210302001002"])
+
+    page.click(".plan-panel button[value=en]")
+    page.wait_for_selector("#plan-map[data-state='ready']", state="attached")
+    expect(page.locator(".plan-panel h1")).to_have_text("Grid planning")
+    expect(page.locator("button[data-tool=reshape]")).to_have_text("Reshape")
+    expect(page.locator("#community-card [data-field=target]")).to_have_text("Target 300–500 households per grid")
