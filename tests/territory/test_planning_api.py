@@ -215,6 +215,28 @@ def test_restore_brings_an_earlier_version_back_as_a_new_version(planner):
     assert [v["version"] for v in client.get(URL + "versions/").json()] == [3, 2, 1]
 
 
+def test_a_restore_can_be_previewed_and_brings_a_retired_grid_back(planner):
+    client = client_for(planner)
+    client.post(URL + "plan/commit/", {"version": 1, "edit": {"op": "merge", "grids": [code(5), code(6)]},
+                                       "reason": "合并"}, format="json")
+    before = state()
+    response = client.post(URL + "plan/preview/", {"version": 2, "edit": {"op": "restore", "to_version": 1}},
+                           format="json")
+    assert response.status_code == 200, response.json()
+    rows = {r["code"]: r["status"] for r in response.json()["impact"]["grids"]}
+    assert rows == {code(5): "changed", code(6): "new"}
+    names = {f["properties"]["code"]: f["properties"]["name"] for f in response.json()["grids_after"]["features"]}
+    assert names[code(6)] == "明达第6网格"
+    assert state() == before
+    bad = client.post(URL + "plan/preview/", {"version": 2, "edit": {"op": "restore", "to_version": 9}}, format="json")
+    assert bad.status_code == 400
+    assert "to_version" in bad.json()
+    response = client.post(URL + "plan/restore/", {"version": 2, "to_version": 1, "reason": "撤销合并"}, format="json")
+    assert response.status_code == 201
+    assert Grid.objects.get(code=code(6)).retired_at is None
+    assert Building.objects.get(code="B60").grid.code == code(6)
+
+
 def test_merge_retires_and_a_retired_code_is_never_reused(planner):
     client = client_for(planner)
     response = client.post(URL + "plan/commit/", {"version": 1, "edit": {"op": "merge", "grids": [code(1), code(2)]},

@@ -4,6 +4,7 @@ planner's scope are 404):
 GET  plan/      the community, its grids (code, seq, name, households, population, workers, open_cases), its
                 buildings (id, code, address, households, population, grid_code), the version and target range
 POST preview/   {version, edit} → {version, grids_after, impact, repairs, warnings}; nothing written
+                (edit {op: restore, to_version} previews a restore)
 POST commit/    {version, edit, reason} → 201 {version: new, …as preview}
 POST restore/   {version, to_version, reason} → 201 like commit (undo = restore an earlier version)
 GET  versions/  newest first: {version, effective_from, created_by, reason, summary, grids, is_current}

@@ -72,7 +72,7 @@ def _current_assignee(info: dict, staff: dict | None) -> dict | None:
     return None
 
 
-def impact(state: State, outcome: Outcome) -> Impact:
+def impact(state: State, outcome: Outcome, *, names: dict | None = None) -> Impact:
     c = state.engine
     low, high = target()
     people, predecessor, successor = workers_after(state, outcome)
@@ -137,7 +137,7 @@ def impact(state: State, outcome: Outcome) -> Impact:
     workers = [{**w, "grids": sorted(g for g in worker_grids[w["id"]] if g)} for w in
                sorted(affected.values(), key=lambda w: w["id"])]
 
-    names = {k: g.name for k, g in state.grids.items()}
+    names = {**(names or {}), **{k: g.name for k, g in state.grids.items()}}
     for code in outcome.new:
         names.setdefault(code, new_grid_name(state.community, code))
     # Untouched grids keep their stored figures (their buildings may not even have been read).

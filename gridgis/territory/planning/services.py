@@ -61,9 +61,13 @@ def _run(community, edit, *, final: bool) -> tuple[State, Impact]:
 
 
 def preview(*, user, code: str, version, edit) -> dict:
+    """What `edit` would do; {op: "restore", to_version} previews a restore."""
     community = community_for(user, code)
     _check_version(community, version)
-    _, result = _run(community, edit, final=False)
+    if isinstance(edit, dict) and edit.get("op") == "restore":
+        _, result, _ = _restoring(community, version, edit.get("to_version"), final=False)
+    else:
+        _, result = _run(community, edit, final=False)
     return {"version": version, **result.body}
 
 
@@ -80,21 +84,26 @@ def commit(*, user, code: str, version, edit, reason: str) -> dict:
 def restore_version(*, user, code: str, version, to_version, reason: str) -> dict:
     community = community_for(user, code, lock=True)
     _check_version(community, version)
+    state, result, names = _restoring(community, version, to_version, final=True)
+    return _write(state, result, user=user, version=version, edit={"op": "restore", "to_version": to_version},
+                  reason=reason, summary=f"恢复到第 {to_version} 版", names=names)
+
+
+def _restoring(community, version: int, to_version, *, final: bool) -> tuple[State, Impact, dict]:
+    """Version `to_version` brought back over the current one (what a restore would do)."""
     if isinstance(to_version, bool) or not isinstance(to_version, int):
         raise EditError("to_version", "必须是整数")
-    if to_version == version:
-        raise EditError("to_version", "已经是当前版本")
-    state = load_state(community)
-    if to_version == 1 and not CommunityVersion.objects.filter(community=community).exists():
+    if to_version == version or (to_version == 1 and not CommunityVersion.objects.filter(
+            community=community).exists()):
         raise EditError("to_version", "已经是当前版本")
     rows = GridVersion.objects.filter(version__community=community, version__version=to_version)
     grids = {r.code: shapely.from_wkb(bytes(r.geom.wkb)) for r in rows}
     if not grids:
         raise EditError("to_version", f"没有第 {to_version} 版")
-    result = impact(state, restore(state.engine, grids))
+    state = load_state(community)
+    state.engine.check_coverage = final
     names = dict(rows.values_list("code", "name"))
-    return _write(state, result, user=user, version=version, edit={"op": "restore", "to_version": to_version},
-                  reason=reason, summary=f"恢复到第 {to_version} 版", names=names)
+    return state, impact(state, restore(state.engine, grids), names=names), names
 
 
 # --- writing a version ------------------------------------------------------------------------------
