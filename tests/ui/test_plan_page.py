@@ -10,6 +10,7 @@ dragged): the preview, the tables and the commit all go through the page's butto
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 from playwright.sync_api import expect
@@ -31,6 +32,7 @@ WIDER_WEST = {"type": "Polygon", "coordinates": [[
 BOW_TIE = {"type": "Polygon", "coordinates": [[
     [122.99, 41.09], [123.00, 41.11], [123.00, 41.09], [122.99, 41.11], [122.99, 41.09],
 ]]}
+B003_SOUTH_EAST = (123.0054, 41.1000)
 FAR_AWAY = {"type": "Polygon", "coordinates": [[
     [123.05, 41.05], [123.06, 41.05], [123.06, 41.06], [123.05, 41.06], [123.05, 41.05],
 ]]}
@@ -52,6 +54,23 @@ def open_community(page, live_server):
     expect(page.locator(GRIDS)).to_have_count(2)
 
 
+def at(page, lon: float, lat: float) -> tuple[float, float]:
+    """Where a place is on screen (the map fills the window, so its container is the viewport)."""
+    point = page.evaluate("([lat, lon]) => gridPlan.map.latLngToContainerPoint([lat, lon])", [lat, lon])
+    return point["x"], point["y"]
+
+
+def drag_vertex(page, start: tuple[float, float], end: tuple[float, float]):
+    """Drags the Geoman handle at `start` (lon, lat) to a few pixels off `end`: snapping must do the rest."""
+    x0, y0 = at(page, *start)
+    x1, y1 = at(page, *end)
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=4)
+    page.mouse.move(x1 + 4, y1 - 3, steps=4)
+    page.mouse.up()
+
+
 def start_reshape(page, outline):
     page.locator(GRIDS).first.click()
     expect(page.locator("#grid-card [data-field=code]")).to_have_text(WEST)
@@ -71,7 +90,15 @@ def test_a_planner_reshapes_a_grid_previews_commits_and_the_wall_follows(
     expect(page.locator("#community-card [data-field=target]")).to_contain_text("300")
     expect(page.locator(".grid-tip", has_text="王博")).to_have_count(1)  # bob labels the west grid
 
-    start_reshape(page, WIDER_WEST)
+    # The handle in the middle of the west grid's east edge dragged next to the far corner of B-003 (in the
+    # east grid): it snaps onto the corner, and the bulge takes the building in.
+    page.locator(GRIDS).first.click()
+    page.click("button[data-tool=reshape]")
+    drag_vertex(page, (123.00, 41.10), B003_SOUTH_EAST)
+    outline = page.evaluate("gridPlan.state.editing.toGeoJSON().geometry")
+    corners = outline["coordinates"][0][0] if outline["type"] == "MultiPolygon" else outline["coordinates"][0]
+    assert list(B003_SOUTH_EAST) in corners
+    page.click("#preview-button")
 
     impact = page.locator("#impact")
     expect(impact).to_be_visible()
@@ -100,7 +127,7 @@ def test_a_planner_reshapes_a_grid_previews_commits_and_the_wall_follows(
     expect(page.locator("#history-list .version.current")).to_contain_text("胜利路8号楼划入第一网格")
     expect(page.locator("#impact")).to_be_hidden()
     screenshot(page, "plan_page_committed")
-    assert west_east_boundary() == pytest.approx(123.006, abs=1e-6)
+    assert west_east_boundary() == pytest.approx(123.0054, abs=1e-6)
     assert Building.objects.get(code="B-003").grid.code == WEST
     assert browser_log.errors == []
     assert browser_log.external_requests() == []
@@ -109,7 +136,8 @@ def test_a_planner_reshapes_a_grid_previews_commits_and_the_wall_follows(
 
 
 def assert_the_wall_shows_the_new_boundary(page, live_server, log_in, alice):
-    """The wall map draws the current version: the west grid now four times as wide as the east one."""
+    """The wall map draws the current version: the west grid (the one ending further west) now reaches
+    lon 123.0054, so on screen it is 0.0154° wide for 0.02° tall (was 0.01°), in Web Mercator at lat 41.1."""
     page.context.clear_cookies()
     page = log_in(alice)
     # The wall's live event stream needs the ASGI server (see test_wall_map.py); its boundaries do not.
@@ -118,9 +146,13 @@ def assert_the_wall_shows_the_new_boundary(page, live_server, log_in, alice):
     page.wait_for_selector("#wall-map[data-ready='true']", state="attached")
     grids = page.locator(GRIDS)
     expect(grids).to_have_count(2)
-    widths = page.evaluate(f"""() => [...document.querySelectorAll('{GRIDS}')]
-        .map((path) => path.getBoundingClientRect().width).sort((a, b) => b - a)""")
-    assert widths[0] / widths[1] == pytest.approx(4, rel=0.05)
+    boxes = page.evaluate(f"""() => [...document.querySelectorAll('{GRIDS}')].map((path) => {{
+        const box = path.getBoundingClientRect();
+        return {{right: box.right, width: box.width, height: box.height}};
+    }})""")
+    west = min(boxes, key=lambda box: box["right"])
+    expected = 0.0154 / (0.02 / math.cos(math.radians(41.1)))
+    assert west["width"] / west["height"] == pytest.approx(expected, rel=0.03)
 
 
 def test_an_outline_outside_the_community_or_crossing_itself_is_refused_and_changes_nothing(
@@ -151,9 +183,7 @@ def test_an_outline_outside_the_community_or_crossing_itself_is_refused_and_chan
 
 
 def click_at(page, lon: float, lat: float):
-    """A click on the map at a place (the map fills the window, so its container is the viewport)."""
-    point = page.evaluate("([lat, lon]) => gridPlan.map.latLngToContainerPoint([lat, lon])", [lat, lon])
-    page.mouse.click(point["x"], point["y"])
+    page.mouse.click(*at(page, lon, lat))
 
 
 def test_a_planner_splits_a_grid_by_drawing_a_line_across_it(log_in, live_server, planner, town, screenshot):
