@@ -1,7 +1,8 @@
 """The command centre's wall map (/wall/) in Chromium at 1920×1080, served by uvicorn (the ASGI server that
 streams the live events) against the test database: the cases of alice's district on the map, hostile text
 shown as text, a case reported while the page is open appearing within 2 s, supervising from the card, a
-grid's worker and cases, and the page in English (the compiled translations: `make test` compiles them)."""
+grid's worker and cases, the page in English (the compiled translations: `make test` compiles them), and a
+plain dark ground when the tile server is out of reach."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -32,12 +34,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 
-def start_uvicorn() -> Server:
+def start_uvicorn(**env_vars: str) -> Server:
     """uvicorn on the test database, as tests/live runs it, but patient with a busy machine (a probe answered
     late is retried, not a failure) and never leaving the process behind when it does not come up."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict), "PYTHONPATH": str(ROOT),
-           "DJANGO_SETTINGS_MODULE": "tests.live.server_settings"}
+           "DJANGO_SETTINGS_MODULE": "tests.live.server_settings", **env_vars}
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "gridgis.asgi:application", "--host", "127.0.0.1", "--port", str(port),
          "--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "2"], cwd=ROOT, env=env)
@@ -72,17 +74,19 @@ def wall(browser, server, browser_log):
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai",
                                   viewport={"width": 1920, "height": 1080})
 
-    def open_wall(user):
+    def open_wall(user, *, on=server, blocked: str = ""):
         page = context.new_page()
+        if blocked:  # a tile server out of reach, as on a network without internet access
+            page.route(blocked, lambda route: route.abort("internetdisconnected"))
         page.set_default_timeout(15_000)
         page.on("request", lambda request: browser_log.requests.append(request.url))
         page.on("pageerror", lambda error: browser_log.errors.append(str(error)))
         page.on("dialog", lambda dialog: (browser_log.dialogs.append(dialog.message), dialog.dismiss()))
-        page.goto(f"{server.url}/accounts/login/?next=/wall/")
+        page.goto(f"{on.url}/accounts/login/?next=/wall/")
         page.fill("input[name=username]", user.get_username())
         page.fill("input[name=password]", PASSWORD)
         page.click("form.login-form button[type=submit]")
-        page.wait_for_url(f"{server.url}/wall/")
+        page.wait_for_url(f"{on.url}/wall/")
         page.wait_for_selector("#wall-map[data-ready=true][data-live=true]")
         return page
 
@@ -176,4 +180,22 @@ def test_a_grid_shows_its_worker_and_its_open_cases(wall, alice, bob, browser_lo
     assert page.text_content(".wall-head h1") == "Command centre · Live cases"
     assert page.text_content(".live-counts .tile .label") == "Open"
     assert page.get_attribute("html", "lang") == "en"
+    assert browser_log.errors == []
+
+
+@pytest.fixture(scope="module")
+def osm_server(django_db_setup, django_db_blocker):
+    server = start_uvicorn(GRIDGIS_BASEMAP="osm")
+    yield server
+    server.stop()
+
+
+def test_with_the_tiles_out_of_reach_the_wall_keeps_its_plain_dark_ground(wall, osm_server, alice, browser_log):
+    case = new_case(at=WEST)
+    page = wall(alice, on=osm_server, blocked="https://tile.openstreetmap.org/**")
+    page.wait_for_selector("#wall-map.tiles-failed")
+    assert page.is_visible("#basemap-notice")
+    assert not page.is_visible("#wall-map .leaflet-tile-pane")
+    assert marker(page, case).count() == 1
+    assert {urlsplit(url).hostname for url in browser_log.external_requests()} == {"tile.openstreetmap.org"}
     assert browser_log.errors == []
