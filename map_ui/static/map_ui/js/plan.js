@@ -338,9 +338,12 @@ function startTool(tool) {
   } else if (tool === 'split') {
     map.pm.enableDraw('Line', {...SNAP});
   } else if (tool === 'merge') {
-    state.merge = [];
-    planMap.setSelected([]);
+    // The grid already selected is the first of those to merge.
+    state.merge = grid ? [grid] : [];
+    planMap.setSelected(state.merge);
+    setHint(`${HINTS.merge} ${fill(cfg.textMergeCount, {n: state.merge.length})}`);
   } else if (tool === 'partition') {
+    suggestPartition();
     $('#partition-options').hidden = false;
   }
   mapEl.dataset.tool = tool;
@@ -395,7 +398,20 @@ function redrawGrids() {
   planMap.grids.addData(state.plan.grids);
 }
 
+// A starting value for auto-partition: as many grids as now, or the middle of the target range.
+function suggestPartition() {
+  const by = document.querySelector('input[name="partition-by"]:checked').value;
+  const target = state.plan?.target;
+  $('#partition-value').value = by === 'n'
+    ? Math.max(1, state.plan?.grids.features.length ?? 1)
+    : Math.round(target ? (target.min_households + target.max_households) / 2 : 400);
+  updateButtons();
+}
+
 for (const button of toolButtons) button.addEventListener('click', () => startTool(button.dataset.tool));
+for (const radio of document.querySelectorAll('input[name="partition-by"]')) {
+  radio.addEventListener('change', suggestPartition);
+}
 $('#partition-value').addEventListener('input', updateButtons);
 
 map.on('pm:create', ({layer}) => {
