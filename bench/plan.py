@@ -218,7 +218,11 @@ def main() -> None:
         planner = get_user_model().objects.create_superuser(username="planner", email="", password=None)
         client = APIClient()
         client.force_authenticate(planner)
-        version = client.get(URL).json()["version"]
+        loads = []
+        for _ in range(3):
+            started = time.perf_counter()
+            version = client.get(URL).json()["version"]
+            loads.append(time.perf_counter() - started)
         take = {"op": "reshape", "grid": EDITED, "geometry": grown()}
         give = {"op": "reshape", "grid": EDITED, "geometry": original()}
         _, sample = timed(client, URL + "preview/", {"version": version, "edit": take}, 200)
@@ -239,6 +243,7 @@ def main() -> None:
         print(line("preview (engine + impact)", previews, 300, peers))
         print(line("commit (+ coverage check, new version)", commits, 1000, peers))
         print(line("peer: plain PostGIS reshape (rolled back)", peers))
+        print(line("GET plan/ (50 grids, 5,000 buildings)", loads))
         print(line("  Python CPU of a preview (no DB server time)", CPU["preview"]))
         print(line("  Python CPU of a commit (no DB server time)", CPU["commit"]))
 

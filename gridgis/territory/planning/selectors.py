@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+import numpy as np
 import shapely
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -165,6 +166,15 @@ def _geojson(geom) -> dict:
     return json.loads(shapely.to_geojson(geom))
 
 
+def _geojsons(geoms: list) -> list[dict]:
+    """Many geometries as GeoJSON dicts: one vectorised shapely call, one json parse."""
+    if not geoms:
+        return []
+    shapes = np.empty(len(geoms), dtype=object)
+    shapes[:] = geoms
+    return json.loads("[" + ",".join(shapely.to_geojson(shapes).tolist()) + "]")
+
+
 def grid_features(grids: dict, households: dict, population: dict, workers: dict, open_cases: dict,
                   names: dict) -> dict:
     features = []
@@ -186,11 +196,12 @@ def plan(state: State) -> dict:
     grids = grid_features(engine.grids, {k: g.households for k, g in state.grids.items()},
                           {k: g.population for k, g in state.grids.items()}, state.workers, open_cases,
                           {k: g.name for k, g in state.grids.items()})
+    geoms = _geojsons([b.geom for b in engine.buildings])
     buildings = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": _geojson(b.geom), "properties": {
+        {"type": "Feature", "geometry": geom, "properties": {
             "id": b.id, "code": state.buildings[b.id]["code"], "address": state.buildings[b.id]["address"],
             "households": b.households, "population": b.population, "grid_code": b.grid}}
-        for b in engine.buildings]}
+        for b, geom in zip(engine.buildings, geoms, strict=True)]}
     return {
         "community": {"code": community.code, "name": community.name, "geometry": _geojson(engine.outline)},
         "version": current_version(community),
