@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from gridgis.territory.models import Building, Grid
 from gridgis.workforce.models import StaffRole
+from tests.cases.workflow_helpers import new_case
 from tests.territory_factories import make_user, square
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,6 +34,7 @@ BOW_TIE = {"type": "Polygon", "coordinates": [[
     [122.99, 41.09], [123.00, 41.11], [123.00, 41.09], [122.99, 41.11], [122.99, 41.09],
 ]]}
 B003_SOUTH_EAST = (123.0054, 41.1000)
+B003_MIDDLE = (123.0052, 41.10015)
 FAR_AWAY = {"type": "Polygon", "coordinates": [[
     [123.05, 41.05], [123.06, 41.05], [123.06, 41.06], [123.05, 41.06], [123.05, 41.05],
 ]]}
@@ -83,12 +85,17 @@ def west_east_boundary() -> float:
     return Grid.objects.get(code=WEST).geom.extent[2]
 
 
+# serialized_rollback: the case categories of the data migration survive the flush between tests.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_planner_reshapes_a_grid_previews_commits_and_the_wall_follows(
         log_in, live_server, planner, alice, bob, charlie, town, browser_log, screenshot):
+    case = new_case(at=B003_MIDDLE)  # at 胜利路8号1号楼, in the east grid: charlie's
+    assert (case.grid.code, case.assignee.name) == (EAST, "陈晨")
     page = log_in(planner)
     open_community(page, live_server)
     expect(page.locator("#community-card [data-field=target]")).to_contain_text("300")
     expect(page.locator(".grid-tip", has_text="王博")).to_have_count(1)  # bob labels the west grid
+    expect(page.locator(".grid-tip", has_text="陈晨")).to_contain_text("在办案件 1")
 
     # The handle in the middle of the west grid's east edge dragged next to the far corner of B-003 (in the
     # east grid): it snaps onto the corner, and the bulge takes the building in.
@@ -107,6 +114,7 @@ def test_a_planner_reshapes_a_grid_previews_commits_and_the_wall_follows(
     expect(west_row.locator("[data-field=households]")).to_contain_text("+24")
     expect(east_row.locator("[data-field=households]")).to_contain_text("-24")
     expect(impact.locator("#impact-buildings")).to_contain_text("胜利路8号1号楼")
+    expect(impact.locator("#impact-cases tbody tr")).to_have_text([f"{case.number}002 → 001陈晨 → 王博"])
     expect(impact.locator("#impact-workers")).to_contain_text("王博")
     expect(impact.locator("#impact-workers")).to_contain_text("陈晨")
     expect(page.locator(".leaflet-buildings-pane path.building-moved")).to_have_count(1)
@@ -129,6 +137,8 @@ def test_a_planner_reshapes_a_grid_previews_commits_and_the_wall_follows(
     screenshot(page, "plan_page_committed")
     assert west_east_boundary() == pytest.approx(123.0054, abs=1e-6)
     assert Building.objects.get(code="B-003").grid.code == WEST
+    case.refresh_from_db()
+    assert (case.grid.code, case.assignee.name) == (WEST, "王博")
     assert browser_log.errors == []
     assert browser_log.external_requests() == []
 
