@@ -173,7 +173,7 @@ class CaseEventSerializer(serializers.ModelSerializer):
                  "height": p.height} for p in event.photos.all()]
 
 
-EVENT_LABELS = {"receive": _("受理"), "overdue": _("超期")}
+EVENT_LABELS = {"receive": _("受理"), "overdue": _("超期"), "reassign": _("重新分派")}
 
 
 class CaseListQuery(serializers.Serializer):

@@ -28,14 +28,16 @@ QUERIES = {
                 FROM territory_grid g JOIN territory_community c ON c.id = g.community_id
                 LEFT JOIN workforce_gridassignment a ON a.grid_id = g.id AND a.role = 'primary'
                 LEFT JOIN workforce_gridworker w ON w.id = a.worker_id
+                WHERE g.retired_at IS NULL  -- retired grids live on only for the cases closed in them
                 ORDER BY g.code""",
     "buildings": """SELECT b.code, b.address, coalesce(g.code, ''), b.road, b.house_number, b.building_number,
                            b.households, b.population, b.name, ST_AsBinary(b.geom)
                     FROM territory_building b LEFT JOIN territory_grid g ON g.id = b.grid_id ORDER BY b.code""",
     # One row per assignment; workers answering for no grid get one row without a grid.
     "workers": """SELECT w.worker_id, w.name, w.phone, coalesce(g.code, ''), coalesce(a.role, '')
-                  FROM workforce_gridworker w LEFT JOIN workforce_gridassignment a ON a.worker_id = w.id
-                  LEFT JOIN territory_grid g ON g.id = a.grid_id ORDER BY w.worker_id, g.code""",
+                  FROM workforce_gridworker w LEFT JOIN (
+                      workforce_gridassignment a JOIN territory_grid g ON g.id = a.grid_id AND g.retired_at IS NULL
+                  ) ON a.worker_id = w.id ORDER BY w.worker_id, g.code""",
     "departments": """SELECT p.code, p.name, coalesce(d.code, ''), p.phone
                       FROM workforce_department p LEFT JOIN territory_district d ON d.id = p.district_id
                       ORDER BY p.code""",

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import shapely
 from django.core.management import call_command
+from django.utils import timezone
 
 from geodata.interchange import discover, read_layer
 from gridgis.territory.models import Building, Community, District, Grid, Street
@@ -102,3 +103,15 @@ def test_the_geopackage_holds_every_layer_in_wgs84(tmp_path, territory):
 
 def test_an_empty_database_exports_nothing(tmp_path):
     assert "(nothing)" in export(tmp_path / "empty")
+
+
+def test_a_retired_grid_and_its_assignments_stay_out_of_the_export(tmp_path, territory):
+    run_import(write_folder(territory, tmp_path / "source"))
+    retired = Grid.objects.get(code="210302001001001")
+    Grid.all_objects.filter(pk=retired.pk).update(retired_at=timezone.now())
+    export(tmp_path / "out")
+    grids = read_layer(discover(tmp_path / "out")[0][3])
+    assert retired.code not in set(grids.frame.code)
+    workers = pd.read_csv(tmp_path / "out" / "workers.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert retired.code not in set(workers.grid_code)
+    assert {"W001", "W002"} <= set(workers.id)  # its workers are still exported, without that grid

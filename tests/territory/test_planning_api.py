@@ -176,6 +176,8 @@ def test_commit_moves_buildings_and_open_cases_and_keeps_closed_ones(planner):
     assert event.data["from_grid"] == code(2)
     assert event.data["grid"] == code(1)
     assert event.actor == planner
+    timeline = client_for(planner).get(f"/api/v1/cases/{open_case.pk}/timeline/").json()
+    assert timeline[-1]["label"] == "重新分派"  # the case's history says why its grid changed
     assert Case.objects.get(status="closed").grid == g2  # closed in 002, stays there
     assert GridChangeNotice.objects.filter(worker__worker_id="W2", version__version=2).exists()
     versions = client_for(planner).get(URL + "versions/").json()
