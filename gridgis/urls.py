@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/wall/", include("gridgis.stats.wall_urls")),
     path("api/v1/patrols/", include("gridgis.workforce.patrol_urls")),
     path("api/v1/communities/", include("gridgis.territory.planning.urls")),
+    path("api/v1/notices/", include("gridgis.territory.notice_urls")),
     path("api/v1/", include("gridgis.cases.api_urls")),  # cases (intake POST included), actions, categories
     path("api/schema/", SpectacularAPIView.as_view(custom_settings=SCHEMA_SETTINGS), name="api-schema"),
     path("api/docs/", ApiDocs.as_view(), name="api-docs"),

@@ -1,0 +1,3 @@
+"""Grid change notices for grid workers (/api/v1/notices/)."""
+
+urlpatterns: list = []
