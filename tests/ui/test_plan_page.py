@@ -284,7 +284,7 @@ def test_a_stale_version_gets_the_conflict_dialog_and_reloads(log_in, live_serve
     expect(page.locator("#impact")).to_be_hidden()
 
 
-def test_restoring_an_earlier_version_asks_for_a_reason(log_in, live_server, planner, town):
+def test_restoring_an_earlier_version_is_previewed_and_asks_for_a_reason(log_in, live_server, planner, town):
     page = log_in(planner)
     open_community(page, live_server)
     start_reshape(page, WIDER_WEST)
@@ -294,6 +294,11 @@ def test_restoring_an_earlier_version_asks_for_a_reason(log_in, live_server, pla
     page.wait_for_selector("#plan-map[data-version='2'][data-state='ready']", state="attached")
 
     page.locator("#history-list .version[data-version='1'] .restore").click()
+    impact = page.locator("#impact")  # what the restore would move back, before anything is written
+    expect(impact.locator(".op")).to_have_text("恢复到第 1 版")
+    expect(impact.locator(f"#impact-grids tr[data-code='{WEST}'] [data-field=households]")).to_contain_text("-24")
+    assert west_east_boundary() == pytest.approx(123.006, abs=1e-6)
+    page.click("#commit-button")
     expect(page.locator("#reason-dialog h2")).to_contain_text("第 1 版")
     page.fill("#reason-input", "试行结束,恢复原网格")
     page.click("#reason-dialog button[value=confirm]")

@@ -259,12 +259,14 @@ async function loadHistory() {
   renderHistory(list, response.body, {text, onRestore: restoreVersion});
 }
 
+// A restore is previewed like any edit (who and what would move back), then committed with a reason.
 async function restoreVersion(row) {
   if (state.busy || !state.plan) return;
-  const reason = await askReason(fill(cfg.textRestoreTitle, {version: row.version}));
-  if (reason === null) return;
-  await sendChange(() => api.restore(state.code, {version: state.plan.version, toVersion: row.version, reason}),
-    cfg.textRestored);
+  resetTool();
+  clearError();
+  state.tool = 'restore';
+  setHint('');
+  await preview({op: 'restore', to_version: row.version}, fill(cfg.textRestoreTitle, {version: row.version}));
 }
 
 // --- tools --------------------------------------------------------------------------------------------
@@ -460,8 +462,7 @@ function currentEdit() {
 
 // --- preview, commit, restore -----------------------------------------------------------------------
 
-async function preview() {
-  const edit = currentEdit();
+async function preview(edit = currentEdit(), opLabel = OP_LABELS[state.tool]) {
   if (!edit || state.busy) return;
   clearError();
   planMap.clearPreview();
@@ -480,7 +481,7 @@ async function preview() {
     state.pending = {edit, result: response.body, tool: state.tool};
     planMap.showPreview(response.body);
     renderImpact($('#impact'), response.body, {
-      target: state.plan.target, text, opLabel: OP_LABELS[state.tool], community: state.code,
+      target: state.plan.target, text, opLabel, community: state.code,
       names: new Map(state.plan.grids.features.map((feature) => [feature.properties.code, feature.properties.name])),
     });
     setHint(cfg.textHintPreview);
@@ -489,6 +490,9 @@ async function preview() {
   } else if (response.status === 409) {
     setStatus(cfg.textStale, true);
     showConflict(response.body);
+  } else if (state.tool === 'restore') {
+    resetTool();
+    showError(response);
   } else {
     // Stay in the tool: the planner fixes the outline (or draws the line again) and previews again.
     if (state.drawn) {
@@ -504,10 +508,17 @@ async function preview() {
 
 async function commit() {
   if (!state.pending || state.busy) return;
+  const {edit} = state.pending;
+  const version = state.plan.version;
+  if (edit.op === 'restore') {
+    const reason = await askReason(fill(cfg.textRestoreTitle, {version: edit.to_version}));
+    if (reason === null) return;
+    await sendChange(() => api.restore(state.code, {version, toVersion: edit.to_version, reason}), cfg.textRestored);
+    return;
+  }
   const reason = await askReason(cfg.textCommitTitle);
   if (reason === null) return;
-  const {edit} = state.pending;
-  await sendChange(() => api.commit(state.code, {version: state.plan.version, edit, reason}), cfg.textCommitted);
+  await sendChange(() => api.commit(state.code, {version, edit, reason}), cfg.textCommitted);
 }
 
 async function sendChange(call, doneText) {
@@ -537,7 +548,7 @@ async function sendChange(call, doneText) {
   updateButtons();
 }
 
-$('#preview-button').addEventListener('click', preview);
+$('#preview-button').addEventListener('click', () => preview());
 $('#commit-button').addEventListener('click', commit);
 for (const button of [cancelButton, $('#discard-button')]) {
   button.addEventListener('click', () => {
