@@ -61,6 +61,15 @@ def server(django_db_setup, django_db_blocker):
     server.stop()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _categories_back(django_db_setup, django_db_blocker):
+    """The flush after the last test empties the categories too: back for the test modules that follow."""
+    yield
+    with django_db_blocker.unblock():
+        if not Category.objects.exists():
+            load_categories(Category)
+
+
 @pytest.fixture(autouse=True)
 def categories(db):
     """The categories of the data migration, again after the previous test's flush."""
