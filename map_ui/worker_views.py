@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 
 from gridgis.cases.models import Case
@@ -68,6 +69,12 @@ def _texts() -> dict[str, str]:
         "unknownCategory": _("未分类"),
         "networkError": _("网络错误"),
         "signedOut": _("登录已失效：请重新登录，待发送的内容会保留并在登录后发送。"),
+        "notices": pgettext("grid worker page", "网格调整通知"),
+        "unread": _("%(n)s 条未读"),
+        "unreadOne": _("未读"),
+        "read": _("已读"),
+        "grids": _("涉及网格"),
+        "boundaryChanged": _("网格边界已调整：地图和待办已更新"),
     }
 
 
@@ -95,6 +102,7 @@ def worker_page(request):
             "categories": reverse("category-list"),
             "patrols": reverse("patrol-list"),
             "live": reverse("live:cases"),
+            "notices": reverse("notice-list"),
         },
         "openStatuses": list(Case.OPEN_STATUSES),
         "statusLabels": {value: str(label) for value, label in Case.Status.choices},

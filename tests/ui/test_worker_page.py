@@ -23,10 +23,12 @@ from PIL import Image
 
 from gridgis.cases.categories import load_categories
 from gridgis.cases.models import Case, Category
-from gridgis.workforce.models import Patrol
-from tests.cases.workflow_helpers import new_case, walk
+from gridgis.territory.models import GridChangeNotice
+from gridgis.territory.planning import services as planning
+from gridgis.workforce.models import Patrol, StaffRole
+from tests.cases.workflow_helpers import EAST, new_case, walk
 from tests.live.sse import ROOT, Server, database_url, free_port
-from tests.territory_factories import PASSWORD
+from tests.territory_factories import PASSWORD, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -385,3 +387,50 @@ def test_a_refused_report_comes_back_to_the_form_with_the_reason(server, phone, 
     page.click("#report-submit")
     page.wait_for_selector("#toast:has-text('上报成功')")
     assert Case.objects.get().description == "垃圾桶满溢"
+
+
+def test_a_boundary_change_reaches_bobs_phone_as_a_notice_and_redraws_his_grid(
+        server, phone, town, alice, bob, charlie, browser_log, screenshot):
+    moving = walk(new_case(at=EAST), "dispatched", dispatcher=alice, handler=charlie)  # charlie's, by his grid
+    assert moving.assignee.user == charlie
+    page = log_in(phone(), server, bob)
+    assert page.locator("#notice-count").is_hidden()
+    assert page.locator("#worker-map path.building").count() == 2
+    shape = "e => { const b = e.getBBox(); return b.width / b.height; }"
+    before = page.locator("#worker-map path.my-grid").evaluate(shape)
+
+    # A planner widens bob's grid eastwards to 123.006: the east grid's building and open case become bob's.
+    planner = make_user("pat", full_name="规划员")
+    StaffRole.objects.create(user=planner, role=StaffRole.Role.PLANNER, scope_code=town.street.code)
+    west = {"op": "reshape", "grid": town.west.code, "geometry": {"type": "Polygon", "coordinates": [[
+        [122.99, 41.09], [123.006, 41.09], [123.006, 41.11], [122.99, 41.11], [122.99, 41.09]]]}}
+    planning.commit(user=planner, code=town.community.code, version=1, edit=west, reason="东片楼栋划入第一网格")
+    notice = GridChangeNotice.objects.get(worker__user=bob)
+
+    # Without a reload: the badge, the grid's new outline with the building it gained, the case on his list.
+    page.evaluate("window.__noReload = true")
+    page.wait_for_selector("#notice-count:visible:text-is('1')", timeout=15_000)
+    page.wait_for_function("document.querySelectorAll('#worker-map path.building').length === 3")
+    page.wait_for_selector(f"li.case-item[data-case-id='{moving.pk}']")
+    assert page.locator("#worker-map path.my-grid").evaluate(shape) > before * 1.4  # 0.010° → 0.016° wide
+
+    page.click("#notice-bell")
+    item = page.locator(f"#notice-list li.notice-item.unread[data-notice-id='{notice.pk}']")
+    assert item.locator(".notice-message").inner_text() == notice.message
+    assert "第 2 版" in notice.message
+    assert "转入案件 1 件" in notice.message
+    assert town.west.code in item.locator(".notice-grids").inner_text()
+    shanghai = timezone.localtime(notice.created_at).strftime("%H:%M")
+    assert shanghai in item.locator(".notice-at").inner_text()
+    screenshot(page, "worker_page_notice")
+
+    page.click("#notice-read-all")
+    page.wait_for_selector("#notice-count", state="hidden")
+    assert page.locator("#notice-list li.notice-item.unread").count() == 0
+    assert eventually(lambda: GridChangeNotice.objects.get(pk=notice.pk).read_at is not None)
+    assert page.evaluate("window.__noReload") is True
+    page.reload()
+    page.wait_for_selector("#worker-app[data-ready=true]")
+    assert page.locator("#notice-count").is_hidden()
+    assert browser_log.dialogs == []
+    assert browser_log.errors == []

@@ -1,10 +1,12 @@
 /* The grid worker's phone page (/m/): my grids and their buildings, my open cases (map and list by deadline),
  * a case's detail with photos, timeline and the steps I may take, 随手拍 at my position, patrol mode, and live
- * updates. Configuration and every message come from the #worker-config JSON the server renders; text from
- * the data reaches the DOM only through textContent. Submissions go through the outbox (worker_queue.js). */
+ * updates; grid change notices (worker_notices.js) redraw my grids. Configuration and every message come from
+ * the #worker-config JSON the server renders; text from the data reaches the DOM only through textContent.
+ * Submissions go through the outbox (worker_queue.js). */
 /* global L */
 import {Outbox} from './worker_queue.js';
 import {Patrol, rememberPatrol} from './worker_patrol.js';
+import {Notices} from './worker_notices.js';
 
 const cfg = JSON.parse(document.getElementById('worker-config').textContent);
 const T = cfg.texts;
@@ -98,30 +100,47 @@ if (cfg.bbox) {
 }(cfg.tileLayers));
 
 const gridLayer = L.geoJSON(null, {
-  style: {color: '#1d5fa8', weight: 3, fillColor: '#1d5fa8', fillOpacity: 0.06},
+  style: {color: '#1d5fa8', weight: 3, fillColor: '#1d5fa8', fillOpacity: 0.06, className: 'my-grid'},
   interactive: false,
 }).addTo(map);
 const buildingLayer = L.geoJSON(null, {
-  style: {color: '#51607a', weight: 1, fillColor: '#94a3b8', fillOpacity: 0.35}, interactive: false,
+  style: {color: '#51607a', weight: 1, fillColor: '#94a3b8', fillOpacity: 0.35, className: 'building'},
+  interactive: false,
 }).addTo(map);
 const caseLayer = L.layerGroup().addTo(map);
 let hereMarker = null;
 
+/* My grids and their buildings. The first load asks within the page's bbox (the URL the offline copy keeps);
+ * after a boundary change (cfg.bbox cleared) all of my grids, wherever they now are. */
 async function loadTerritory() {
-  if (!cfg.grids.length) return;
-  const [minx, miny, maxx, maxy] = cfg.bbox;
   const mine = new Set(cfg.grids.map((g) => g.code));
-  const grids = await getJSON(`${cfg.urls.grids}?in_bbox=${minx},${miny},${maxx},${maxy}`);
-  gridLayer.addData({type: 'FeatureCollection',
-                     features: grids.features.filter((f) => mine.has(f.properties.code ?? f.id))});
+  const query = cfg.bbox ? `?in_bbox=${cfg.bbox.join(',')}` : '';
+  const grids = mine.size ? await getJSON(`${cfg.urls.grids}${query}`) : {features: []};
+  const buildings = [];
   for (const grid of cfg.grids) {
     let url = `${cfg.urls.buildings}?grid=${encodeURIComponent(grid.code)}`;
     for (let page = 0; url && page < 5; page += 1) {
-      const buildings = await getJSON(url);
-      buildingLayer.addData(buildings);
-      url = buildings.next ? safeUrl(buildings.next) : '';
+      const body = await getJSON(url);
+      buildings.push(body);
+      url = body.next ? safeUrl(body.next) : '';
     }
   }
+  gridLayer.clearLayers();  // only now: a failed reload leaves the old outline, not an empty map
+  buildingLayer.clearLayers();
+  gridLayer.addData({type: 'FeatureCollection',
+                     features: grids.features.filter((f) => mine.has(f.properties.code ?? f.id))});
+  for (const body of buildings) buildingLayer.addData(body);
+}
+
+/* A planner changed my grids: the header's names, the outline and buildings, the view if they moved off it. */
+async function redrawGrids(grids) {
+  cfg.grids = grids;
+  cfg.bbox = null;
+  const names = document.querySelector('.topbar .grids');
+  if (grids.length) names.replaceChildren(...grids.map((g) => el('span', 'grid-name', g.name)));
+  await loadTerritory();
+  const bounds = gridLayer.getBounds();
+  if (bounds.isValid() && !map.getBounds().contains(bounds)) map.fitBounds(bounds, {padding: [12, 12]});
 }
 
 // --- cases -----------------------------------------------------------------------------------------------
@@ -195,7 +214,7 @@ function reloadSoon() {
 // --- views -----------------------------------------------------------------------------------------------
 
 function show(view) {
-  for (const id of ['list-view', 'detail-view', 'report-view']) $(id).hidden = id !== view;
+  for (const id of ['list-view', 'detail-view', 'report-view', 'notice-view']) $(id).hidden = id !== view;
   $('list-button').setAttribute('aria-pressed', String(view === 'list-view'));
   placing = view === 'report-view' && placing;
   $('map-hint').hidden = !placing;
@@ -506,6 +525,28 @@ const patrol = new Patrol({
 });
 setInterval(() => { if (patrol.on) patrol.onChange(patrol); }, 30000);
 
+// --- grid change notices ---------------------------------------------------------------------------------
+
+const notices = cfg.isWorker ? new Notices({
+  url: cfg.urls.notices, texts: T, when,
+  nodes: {bell: $('notice-bell'), count: $('notice-count'), list: $('notice-list'), empty: $('notice-empty'),
+          readAll: $('notice-read-all')},
+  onArrived: async (body) => {
+    toast(T.boundaryChanged);
+    const results = await Promise.allSettled([redrawGrids(body.grids), loadCases()]);
+    if (results.some((r) => r.status === 'rejected')) toast(T.loadFailed, true);
+  },
+}) : null;
+
+function refreshNotices() {
+  if (notices && navigator.onLine) notices.refresh();
+}
+
+function openNotices() {
+  show('notice-view');
+  refreshNotices();
+}
+
 // --- live updates ----------------------------------------------------------------------------------------
 
 function listen() {
@@ -520,6 +561,7 @@ function listen() {
     }
     const known = cases.some((c) => c.id === data.case_id);
     if (!known && data.action === 'dispatch') toast(fmt(T.newCase, {number: data.number}));
+    if (data.action === 'reassign') refreshNotices();  // a boundary change moved a case: its notice is written
     reloadSoon();
   });
   source.addEventListener('reset', reloadSoon);
@@ -533,7 +575,9 @@ function showNetwork() {
   state.classList.toggle('offline', !navigator.onLine);
 }
 
-window.addEventListener('online', () => { showNetwork(); outbox.flush(); reloadSoon(); });
+window.addEventListener('online', () => { showNetwork(); outbox.flush(); reloadSoon(); refreshNotices(); });
+document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') refreshNotices(); });
+setInterval(() => { if (document.visibilityState === 'visible') refreshNotices(); }, 60_000);
 window.addEventListener('offline', showNetwork);
 
 // --- offline shell -----------------------------------------------------------------------------------
@@ -546,8 +590,9 @@ async function keepShell() {
   try {
     await navigator.serviceWorker.register(app.dataset.swUrl);
     const files = [...document.querySelectorAll('script[src], link[rel=stylesheet]')].map((e) => e.src || e.href);
-    const modules = ['./worker_queue.js', './worker_patrol.js', '../../vendor/leaflet/images/marker-icon.png',
-                     '../../vendor/leaflet/images/marker-shadow.png'].map((u) => new URL(u, import.meta.url).href);
+    const modules = ['./worker_queue.js', './worker_patrol.js', './worker_notices.js',
+                     '../../vendor/leaflet/images/marker-icon.png', '../../vendor/leaflet/images/marker-shadow.png']
+      .map((u) => new URL(u, import.meta.url).href);
     // The first visit read its data before the service worker took over: keep a copy of that too.
     const data = [...fetched].filter((u) => !u.includes('/timeline/'));
     await (await caches.open(SHELL_CACHE)).addAll([location.pathname, ...files, ...modules, ...data]);
@@ -573,13 +618,18 @@ $('action-cancel').addEventListener('click', () => { $('action-form').hidden = t
 $('queue-badge').addEventListener('click', () => outbox.flush());
 $('patrol-toggle').addEventListener('click', () => (patrol.on ? patrol.stop() : patrol.start()));
 $('patrol-toggle').hidden = !cfg.isWorker;
+if (notices) {
+  $('notice-bell').addEventListener('click', openNotices);
+  $('notice-back').addEventListener('click', () => show('list-view'));
+  $('notice-read-all').addEventListener('click', () => notices.markAll());
+}
 for (const button of document.querySelectorAll('.case-action')) {
   button.addEventListener('click', () => chooseAction(button.dataset.action));
 }
 
 async function main() {
   showNetwork();
-  const loads = [loadCategories(), loadCases(), loadTerritory()];
+  const loads = [loadCategories(), loadCases(), loadTerritory(), notices?.refresh()];
   const results = await Promise.allSettled(loads);
   if (results.some((r) => r.status === 'rejected')) toast(T.loadFailed, true);
   await outbox.count();
