@@ -348,6 +348,8 @@ def test_the_page_speaks_english_too(server, phone, town, bob, screenshot):
     assert page.locator("#patrol-toggle").inner_text() == "Start patrol"
     assert page.locator("#list-title").inner_text().startswith("My open cases")
     assert page.locator("#report-button").inner_text() == "Quick report"
+    assert page.locator("#notice-bell").get_attribute("aria-label") == "Grid change notices"
+    assert page.locator("#notice-read-all").text_content() == "Mark all read"
     page.click("#report-button")
     assert page.locator("#report-submit").inner_text() == "Submit report"
     page.wait_for_selector("#report-location:has-text('Located')")
