@@ -53,21 +53,27 @@ class Server:
             self.process.wait(timeout=10)
 
 
-def start_server(settings_dict: dict) -> Server:
+def start_server(settings_dict: dict, *, settings_module: str = "tests.live.server_settings",
+                 patience_s: float = 60, **env_vars: str) -> Server:
+    """uvicorn serving gridgis (the ASGI app, so the live stream works as in production) on the test database,
+    with `env_vars` added to its environment. Patient with a busy machine: its first request loads the whole
+    project (seconds under load), and a probe answered late is retried, not a failure; never leaves the
+    process behind when it does not come up."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url(settings_dict), "PYTHONPATH": str(ROOT),
-           "DJANGO_SETTINGS_MODULE": "tests.live.server_settings"}
+           "DJANGO_SETTINGS_MODULE": settings_module, **env_vars}
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "gridgis.asgi:application", "--host", "127.0.0.1", "--port", str(port),
          "--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "2"],
         cwd=ROOT, env=env,
     )
     server = Server(port, process)
-    for _ in range(150):
-        with contextlib.suppress(requests.ConnectionError):
-            requests.get(f"{server.url}/api/v1/live/status/", timeout=2)
+    deadline = time.monotonic() + patience_s
+    while time.monotonic() < deadline and process.poll() is None:
+        with contextlib.suppress(requests.RequestException):
+            requests.get(f"{server.url}/api/v1/live/status/", timeout=5)
             return server
-        time.sleep(0.1)
+        time.sleep(0.2)
     server.stop()
     raise RuntimeError("uvicorn did not start")
 

@@ -6,16 +6,10 @@ plain dark ground when the tile server is out of reach."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
-import subprocess
-import sys
-import time
 from urllib.parse import urlsplit
 
 import pytest
-import requests
 from django.db import connection
 from django.utils import timezone
 
@@ -23,7 +17,7 @@ from gridgis.cases.categories import load_categories
 from gridgis.cases.models import Case, Category
 from gridgis.cases.services import IntakeReport, case_create
 from tests.cases.workflow_helpers import EAST, WEST, new_case, walk
-from tests.live.sse import ROOT, Server, database_url, free_port
+from tests.live.sse import Server, start_server
 from tests.territory_factories import PASSWORD
 
 pytest_plugins = ["tests.territory_factories"]
@@ -35,23 +29,7 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 
 
 def start_uvicorn(**env_vars: str) -> Server:
-    """uvicorn on the test database, as tests/live runs it, but patient with a busy machine (a probe answered
-    late is retried, not a failure) and never leaving the process behind when it does not come up."""
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict), "PYTHONPATH": str(ROOT),
-           "DJANGO_SETTINGS_MODULE": "tests.live.server_settings", **env_vars}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "gridgis.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "2"], cwd=ROOT, env=env)
-    server = Server(port, process)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        with contextlib.suppress(requests.RequestException):
-            requests.get(f"{server.url}/accounts/login/", timeout=5)
-            return server
-        time.sleep(0.2)
-    server.stop()
-    raise RuntimeError("uvicorn did not start")
+    return start_server(connection.settings_dict, **env_vars)
 
 
 @pytest.fixture(scope="module")

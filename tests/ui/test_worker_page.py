@@ -5,18 +5,13 @@ offline and send it once, accept and hand in, see a case dispatched to me arrive
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import io
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import requests
 from django.db import connection
 from django.utils import timezone
 from PIL import Image
@@ -27,7 +22,7 @@ from gridgis.territory.models import GridChangeNotice
 from gridgis.territory.planning import services as planning
 from gridgis.workforce.models import Patrol, StaffRole
 from tests.cases.workflow_helpers import EAST, new_case, walk
-from tests.live.sse import ROOT, Server, database_url, free_port
+from tests.live.sse import start_server
 from tests.territory_factories import PASSWORD, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -36,31 +31,11 @@ INSIDE_WEST = {"latitude": 41.1005, "longitude": 122.9955}  # bob's grid (122.99
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 
-def start_uvicorn(settings_dict: dict, media: Path) -> Server:
-    """uvicorn serving gridgis on the test database, photos in `media`; waits until it answers (its first
-    request loads the whole project, seconds on a busy machine)."""
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url(settings_dict), "PYTHONPATH": str(ROOT),
-           "DJANGO_SETTINGS_MODULE": "gridgis.settings", "GRIDGIS_MEDIA_ROOT": str(media), "GRIDGIS_DEBUG": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "gridgis.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "2"],
-        cwd=ROOT, env=env,
-    )
-    server = Server(port, process)
-    end = time.monotonic() + 60
-    while time.monotonic() < end:
-        with contextlib.suppress(requests.RequestException):
-            requests.get(f"{server.url}/accounts/login/", timeout=10)
-            return server
-        time.sleep(0.2)
-    server.stop()
-    raise RuntimeError("uvicorn did not start")
-
-
 @pytest.fixture(scope="module")
 def server(django_db_setup, django_db_blocker, tmp_path_factory):
-    server = start_uvicorn(connection.settings_dict, tmp_path_factory.mktemp("worker-media"))
+    media = tmp_path_factory.mktemp("worker-media")
+    server = start_server(connection.settings_dict, settings_module="gridgis.settings",
+                          GRIDGIS_MEDIA_ROOT=str(media), GRIDGIS_DEBUG="1")
     yield server
     server.stop()
 
