@@ -13,6 +13,7 @@ open cases and a primary worker per grid. In process (Django's test client, no H
 - the peer, measured in the same run: the same reshape as plain PostGIS SQL (ST_Difference on the
   neighbours, the new shape, buildings and open cases re-keyed by ST_Covers), no impact analysis, no checks,
   no history; rolled back each time;
+- GET …/plan/ (after one warm-up request), its size and Python CPU;
 - auto-partition: geodata.partition of the 5,000 buildings into 15 grids (time, households max/min and
   coefficient of variation), and the same through …/plan/preview/ {op: partition, n: 15}.
 Goals (issue 6): preview ≤ 300 ms, commit ≤ 1 s, auto-partition ≤ 5 s with max/min ≤ 1.3.
@@ -218,11 +219,14 @@ def main() -> None:
         planner = get_user_model().objects.create_superuser(username="planner", email="", password=None)
         client = APIClient()
         client.force_authenticate(planner)
+        version = client.get(URL).json()["version"]  # warm-up: the first request imports and compiles
         loads = []
-        for _ in range(3):
-            started = time.perf_counter()
-            version = client.get(URL).json()["version"]
+        for _ in range(6):
+            started, cpu = time.perf_counter(), time.process_time()
+            response = client.get(URL)
             loads.append(time.perf_counter() - started)
+            CPU.setdefault("plan", []).append(time.process_time() - cpu)
+        print(f"GET plan/: {len(response.content) / 1e6:.2f} MB")
         take = {"op": "reshape", "grid": EDITED, "geometry": grown()}
         give = {"op": "reshape", "grid": EDITED, "geometry": original()}
         _, sample = timed(client, URL + "preview/", {"version": version, "edit": take}, 200)
@@ -244,6 +248,7 @@ def main() -> None:
         print(line("commit (+ coverage check, new version)", commits, 1000, peers))
         print(line("peer: plain PostGIS reshape (rolled back)", peers))
         print(line("GET plan/ (50 grids, 5,000 buildings)", loads))
+        print(line("  Python CPU of a GET plan/", CPU["plan"]))
         print(line("  Python CPU of a preview (no DB server time)", CPU["preview"]))
         print(line("  Python CPU of a commit (no DB server time)", CPU["commit"]))
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -34,8 +35,9 @@ class Rules:
     tolerance_m2: float = 1.0  # coverage check: gaps/overlaps below this are noise
 
 
-@dataclass(frozen=True)
-class Building:
+# Named tuples, not frozen dataclasses: a community's thousands are built per request, and a frozen
+# dataclass's __init__ (object.__setattr__ per field) cost several times more.
+class Building(NamedTuple):
     id: int
     geom: BaseGeometry
     households: int = 0
@@ -43,8 +45,7 @@ class Building:
     grid: str | None = None
 
 
-@dataclass(frozen=True)
-class OpenCase:
+class OpenCase(NamedTuple):
     id: int
     point: BaseGeometry | None
     grid: str | None = None

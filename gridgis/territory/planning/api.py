@@ -2,7 +2,7 @@
 planner's scope are 404):
 
 GET  plan/      the community, its grids (code, seq, name, households, population, workers, open_cases), its
-                buildings (id, code, address, households, population, grid_code), the version and target range
+                buildings (id, grid_code; 6 decimals), the version and target range
 POST preview/   {version, edit} → {version, grids_after, impact, repairs, warnings}; nothing written
                 (edit {op: restore, to_version} previews a restore)
 POST commit/    {version, edit, reason} → 201 {version: new, …as preview}
@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 
 import shapely
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
@@ -68,16 +69,17 @@ def _answer(run, *, created: bool = False) -> Response:
 class PlanView(APIView):
     def get(self, request, code: str):
         _planner(request)
-        community = selectors.community_for(request.user, code)
-        return Response(selectors.plan(selectors.load_state(community)))
+        # JSON text assembled by PostGIS and json.dumps (see selectors.plan), sent as is.
+        return HttpResponse(selectors.plan(selectors.community_for(request.user, code)),
+                            content_type="application/json")
 
 
 class PreviewView(APIView):
     def post(self, request, code: str):
         _planner(request)
-        selectors.community_for(request.user, code)  # 404 before looking at the body
+        community = selectors.community_for(request.user, code)  # 404 before looking at the body
         return _answer(lambda: services.preview(user=request.user, code=code, version=_body(request).get("version"),
-                                                edit=_body(request).get("edit")))
+                                                edit=_body(request).get("edit"), community=community))
 
 
 class CommitView(APIView):

@@ -17,12 +17,15 @@ OPS = ("reshape", "split", "merge", "create", "partition")
 
 
 def next_codes(community: Community) -> Callable[[], str]:
-    """New grids take the next free 3-digit sequence, counting retired grids: a retired code never returns."""
-    codes = Grid.all_objects.filter(community=community).values_list("code", flat=True)
-    used = max((int(c[-3:]) for c in codes), default=0)
+    """New grids take the next free 3-digit sequence, counting retired grids: a retired code never returns.
+    The codes are read at the first call (most edits make no new grid)."""
+    used = None
 
     def new_code() -> str:
         nonlocal used
+        if used is None:
+            codes = Grid.all_objects.filter(community=community).values_list("code", flat=True)
+            used = max((int(c[-3:]) for c in codes), default=0)
         used += 1
         if used > 999:
             raise EditError("edit", "本社区的网格序号已用尽（999）")
@@ -52,28 +55,29 @@ def _code(value, field: str) -> str:
     return value
 
 
-def area(edit, community: Community):
-    """Roughly where `edit` works (WGS84), to read only the buildings and cases around it; None: everywhere
-    (auto-partition) or input too broken to tell (run() then names the field)."""
-    if not isinstance(edit, dict):
+def area(edit):
+    """Where `edit` works, as a function of the grids' shapes by code (WGS84), for load_state to read only the
+    buildings and cases around it; the function gives None for everywhere (auto-partition) or input too broken
+    to tell (run() then names the field)."""
+    def near(grids: dict):
+        if not isinstance(edit, dict):
+            return None
+        try:
+            op = edit.get("op")
+            if op in ("reshape", "split"):
+                found = [grids[edit["grid"]]] if edit.get("grid") in grids else []
+                if op == "reshape":
+                    found.append(shape(edit["geometry"]))
+                return shapely.union_all([shapely.envelope(g) for g in found]) if found else None
+            if op == "merge":
+                codes = [k for k in edit.get("grids") or [] if isinstance(k, str) and k in grids]
+                return shapely.union_all([shapely.envelope(grids[k]) for k in codes]) if codes else None
+            if op == "create":
+                return shapely.envelope(shape(edit["geometry"]))
+        except (ValueError, TypeError, AttributeError, IndexError, KeyError, shapely.errors.GEOSException):
+            return None
         return None
-    try:
-        op = edit.get("op")
-        if op in ("reshape", "split"):
-            grid = Grid.objects.filter(community=community, code=edit.get("grid")).values_list("geom", flat=True)
-            found = [shapely.from_wkb(bytes(g.wkb)) for g in grid]
-            if op == "reshape":
-                found.append(shape(edit["geometry"]))
-            return shapely.union_all([shapely.envelope(g) for g in found]) if found else None
-        if op == "merge":
-            codes = [k for k in edit.get("grids") or [] if isinstance(k, str)]
-            found = Grid.objects.filter(community=community, code__in=codes).values_list("geom", flat=True)
-            return shapely.union_all([shapely.from_wkb(bytes(g.envelope.wkb)) for g in found]) or None
-        if op == "create":
-            return shapely.envelope(shape(edit["geometry"]))
-    except (ValueError, TypeError, AttributeError, IndexError, KeyError, shapely.errors.GEOSException):
-        return None
-    return None
+    return near
 
 
 def run(state, edit, *, new_code: Callable[[], str]) -> Outcome:

@@ -79,7 +79,7 @@ def impact(state: State, outcome: Outcome, *, names: dict | None = None) -> Impa
 
     households_before, population_before = Counter(), Counter()
     households_after, population_after = Counter(), Counter()
-    moved_buildings = []
+    moved = []
     for b in c.buildings:
         households_before[b.grid] += b.households
         population_before[b.grid] += b.population
@@ -87,19 +87,20 @@ def impact(state: State, outcome: Outcome, *, names: dict | None = None) -> Impa
         households_after[to] += b.households
         population_after[to] += b.population
         if to != b.grid:
-            info = state.buildings[b.id]
-            moved_buildings.append({"id": b.id, "code": info["code"], "address": info["address"],
-                                    "from": b.grid, "to": to})
+            moved.append((b, to))
+    described = state.buildings_info([b.id for b, _ in moved])
+    moved_buildings = [{"id": b.id, "code": described[b.id]["code"], "address": described[b.id]["address"],
+                        "from": b.grid, "to": to} for b, to in moved]
 
     open_after = Counter(state.open_counts)
+    moved = [(x, outcome.cases.get(x.id, x.grid)) for x in c.cases]
+    moved = [(x, to) for x, to in moved if to != x.grid]
+    described = state.cases_info([x.id for x, _ in moved])
     moved_cases = []
-    for x in c.cases:
-        to = outcome.cases.get(x.id, x.grid)
-        if to == x.grid:
-            continue
+    for x, to in moved:
         open_after[x.grid] -= 1
         open_after[to] += 1
-        info = state.cases[x.id]
+        info = described[x.id]
         worker_from = _current_assignee(info, state.staff)
         manual = info["rule"] == Case.AssignmentRule.MANUAL
         worker_to = worker_from if manual else _assignee(people.get(to, []), state.staff)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
-import numpy as np
 import shapely
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.gis.db.models.functions import AsWKB
+from django.db import connection
 from django.db.models import Count, Max, Q
 from django.http import Http404
 
@@ -76,57 +77,78 @@ class State:
     community: Community
     engine: EngineCommunity
     grids: dict[str, Grid]  # current grids by code
-    buildings: dict[int, dict] = field(default_factory=dict)  # id → code, address
-    cases: dict[int, dict] = field(default_factory=dict)  # id → number, assignee id/name, rule
     workers: dict[str, list[dict]] = field(default_factory=dict)  # grid code → [{id, name, role}], primary first
-    staff: dict | None = None  # the community's first staff member (assignee of a grid without workers)
     loaded: set[str] | None = None  # grids whose buildings and open cases were read (None: all)
     open_counts: dict[str, int] = field(default_factory=dict)  # grid code → open cases
+
+    @cached_property
+    def staff(self) -> dict | None:
+        """The community's first staff member (assignee of a grid without workers); read only if a case moves."""
+        return community_staff(self.community)
 
     def covers(self, codes) -> bool:
         """Whether the buildings and cases of all `codes` (existing grids) were read."""
         return self.loaded is None or all(k in self.loaded for k in codes if k in self.grids)
+
+    # What the preview says about the buildings and cases that move, read for those only (the engine needs no
+    # addresses or assignees, and a few rows beat thousands).
+    def buildings_info(self, ids) -> dict[int, dict]:
+        rows = Building.objects.filter(pk__in=list(ids)).values_list("id", "code", "address") if ids else []
+        return {pk: {"code": code, "address": address} for pk, code, address in rows}
+
+    def cases_info(self, ids) -> dict[int, dict]:
+        rows = (Case.objects.filter(pk__in=list(ids)).values_list(
+            "id", "number", "assignee_id", "assignee__name", "assignee_staff_id", "assignment_rule") if ids else [])
+        return {r[0]: {"number": r[1], "worker": {"id": r[2], "name": r[3]} if r[2] else None, "staff": r[4],
+                       "rule": r[5]} for r in rows}
 
 
 def _shapes(wkbs) -> list:
     return list(shapely.from_wkb([bytes(w) for w in wkbs])) if wkbs else []
 
 
+# A community's buildings for the engine: those of the given grids, and unassigned ones inside the community
+# (two index scans; an OR of the two made PostgreSQL read every building).
+_ENGINE_BUILDINGS_SQL = """
+SELECT b.id, b.households, b.population, g.code, ST_AsBinary(b.geom)
+FROM territory_building b JOIN territory_grid g ON g.id = b.grid_id WHERE b.grid_id = ANY(%(grids)s)
+UNION ALL
+SELECT b.id, b.households, b.population, NULL, ST_AsBinary(b.geom) FROM territory_building b, territory_community c
+WHERE c.id = %(community)s AND b.grid_id IS NULL AND ST_Intersects(b.geom, c.geom)
+"""
+
+
 def load_state(community: Community, near=None) -> State:
-    """The community for the engine. With `near` (the area an edit works on), only the buildings and open cases
-    of the grids meeting it and of their neighbours are read (an edit changes no other grid, but the caller
-    checks that: State.covers); without, all of them."""
+    """The community for the engine. With `near` (a function of the grids' shapes by code giving the area an
+    edit works on, or None), only the buildings and open cases of the grids meeting that area and of their
+    neighbours are read (an edit changes no other grid, but the caller checks that: State.covers); without,
+    all of them."""
     grid_rows = list(Grid.objects.filter(community=community).annotate(wkb=AsWKB("geom")).order_by("code"))
     grids = {g.code: g for g in grid_rows}
     grid_geoms = dict(zip(grids, _shapes([g.wkb for g in grid_rows]), strict=True))
-    outline = shapely.from_wkb(bytes(Community.objects.filter(pk=community.pk).annotate(
-        wkb=AsWKB("geom")).values_list("wkb", flat=True).get()))
-    loaded = None if near is None else _around(grid_geoms, near)
+    outline = shapely.from_wkb(bytes(community.geom.wkb))
+    area = near(grid_geoms) if near is not None else None
+    loaded = None if area is None else _around(grid_geoms, area)
     own = [g.pk for k, g in grids.items() if loaded is None or k in loaded]
 
-    inside = Q(grid__in=own) | Q(grid__isnull=True, geom__intersects=community.geom)
-    b_rows = list(Building.objects.filter(inside).annotate(wkb=AsWKB("geom"))
-                  .values_list("id", "code", "address", "households", "population", "grid__code", "wkb"))
-    b_geoms = _shapes([r[6] for r in b_rows])
-    buildings = [EngineBuilding(r[0], g, r[3], r[4], r[5]) for r, g in zip(b_rows, b_geoms, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(_ENGINE_BUILDINGS_SQL, {"grids": own, "community": community.pk})
+        b_rows = cursor.fetchall()
+    b_geoms = _shapes([r[4] for r in b_rows])
+    buildings = [EngineBuilding(r[0], g, r[1], r[2], r[3]) for r, g in zip(b_rows, b_geoms, strict=True)]
 
     open_cases = Case.objects.filter(status__in=Case.OPEN_STATUSES, grid__community=community)
     if loaded is not None:
         open_cases_near = open_cases.filter(Q(grid__in=own) | Q(grid__retired_at__isnull=False))
     c_rows = list((open_cases if loaded is None else open_cases_near).annotate(wkb=AsWKB("location"))
-                  .values_list("id", "number", "grid__code", "assignee_id", "assignee__name", "assignee_staff_id",
-                               "assignment_rule", "wkb"))
-    points = shapely.from_wkb([bytes(r[7]) if r[7] is not None else None for r in c_rows]) if c_rows else []
-    cases = [OpenCase(r[0], p, r[2]) for r, p in zip(c_rows, points, strict=True)]
+                  .values_list("id", "grid__code", "wkb"))
+    points = shapely.from_wkb([bytes(r[2]) if r[2] is not None else None for r in c_rows]) if c_rows else []
+    cases = [OpenCase(r[0], p, r[1]) for r, p in zip(c_rows, points, strict=True)]
 
     engine = EngineCommunity(outline, grid_geoms, buildings, cases, rules=rules(), code=community.code)
     state = State(community, engine, grids, loaded=loaded)
-    state.buildings = {r[0]: {"code": r[1], "address": r[2]} for r in b_rows}
-    state.cases = {r[0]: {"number": r[1], "worker": {"id": r[3], "name": r[4]} if r[3] else None,
-                          "staff": r[5], "rule": r[6]} for r in c_rows}
     state.open_counts = dict(open_cases.values_list("grid__code").annotate(n=Count("id")))
-    state.workers = workers_by_grid(list(grids.values()))
-    state.staff = community_staff(community)
+    state.workers = workers_by_grid(grid_rows)
     return state
 
 
@@ -166,20 +188,18 @@ def _geojson(geom) -> dict:
     return json.loads(shapely.to_geojson(geom))
 
 
-def _geojsons(geoms: list) -> list[dict]:
-    """Many geometries as GeoJSON dicts: one vectorised shapely call, one json parse."""
-    if not geoms:
-        return []
-    shapes = np.empty(len(geoms), dtype=object)
-    shapes[:] = geoms
-    return json.loads("[" + ",".join(shapely.to_geojson(shapes).tolist()) + "]")
+@lru_cache(maxsize=4096)
+def _grid_geojson(geom) -> dict:
+    """A grid's shape as GeoJSON, kept: a preview sends every grid, and most are the ones it sent last time
+    (shapely geometries hash and compare by coordinates). Shared: never modify the result."""
+    return _geojson(geom)
 
 
 def grid_features(grids: dict, households: dict, population: dict, workers: dict, open_cases: dict,
                   names: dict) -> dict:
     features = []
     for code in sorted(grids):
-        features.append({"type": "Feature", "geometry": _geojson(grids[code]), "properties": {
+        features.append({"type": "Feature", "geometry": _grid_geojson(grids[code]), "properties": {
             "code": code, "seq": int(code[-3:]), "name": names.get(code, ""),
             "households": households.get(code, 0), "population": population.get(code, 0),
             "workers": [{"id": w["id"], "name": w["name"], "role": w["role"]} for w in workers.get(code, [])],
@@ -187,28 +207,41 @@ def grid_features(grids: dict, households: dict, population: dict, workers: dict
     return {"type": "FeatureCollection", "features": features}
 
 
-def plan(state: State) -> dict:
-    """GET …/plan/: the community, its grids, buildings and the target range."""
-    community, engine = state.community, state.engine
-    open_cases = dict(Case.objects.filter(status__in=Case.OPEN_STATUSES, grid__in=list(state.grids.values()))
+# Buildings as the page draws them, assembled by PostGIS as text (5,000 buildings: a few ms, where shapely, json
+# and DRF's renderer took a second): 6 decimals (≈10 cm, enough to draw and snap to), only what the page reads.
+_BUILDINGS_SQL = """
+SELECT coalesce(string_agg(
+    '{"type":"Feature","geometry":' || ST_AsGeoJSON(x.geom, 6) || ',"properties":{"id":' || x.id
+    || ',"grid_code":' || coalesce(to_json(x.code)::text, 'null') || '}}', ',' ORDER BY x.id), '')
+FROM (SELECT b.id, b.geom, g.code FROM territory_building b JOIN territory_grid g ON g.id = b.grid_id
+      WHERE g.community_id = %(community)s AND g.retired_at IS NULL
+      UNION ALL
+      SELECT b.id, b.geom, NULL FROM territory_building b, territory_community c
+      WHERE c.id = %(community)s AND b.grid_id IS NULL AND ST_Intersects(b.geom, c.geom)) x
+"""
+
+
+def plan(community: Community) -> str:
+    """GET …/plan/ as JSON text: the community, its grids (full precision: the page edits them), its buildings
+    (id, grid_code) and the target range."""
+    grid_rows = list(Grid.objects.filter(community=community).annotate(wkb=AsWKB("geom")).order_by("code"))
+    shapes = dict(zip((g.code for g in grid_rows), _shapes([g.wkb for g in grid_rows]), strict=True))
+    open_cases = dict(Case.objects.filter(status__in=Case.OPEN_STATUSES, grid__in=grid_rows)
                       .values_list("grid__code").annotate(n=Count("id")))
     low, high = target()
-    grids = grid_features(engine.grids, {k: g.households for k, g in state.grids.items()},
-                          {k: g.population for k, g in state.grids.items()}, state.workers, open_cases,
-                          {k: g.name for k, g in state.grids.items()})
-    geoms = _geojsons([b.geom for b in engine.buildings])
-    buildings = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": geom, "properties": {
-            "id": b.id, "code": state.buildings[b.id]["code"], "address": state.buildings[b.id]["address"],
-            "households": b.households, "population": b.population, "grid_code": b.grid}}
-        for b, geom in zip(engine.buildings, geoms, strict=True)]}
-    return {
-        "community": {"code": community.code, "name": community.name, "geometry": _geojson(engine.outline)},
+    grids = grid_features(shapes, {g.code: g.households for g in grid_rows}, {g.code: g.population for g in grid_rows},
+                          workers_by_grid(grid_rows), open_cases, {g.code: g.name for g in grid_rows})
+    with connection.cursor() as cursor:
+        cursor.execute(_BUILDINGS_SQL, {"community": community.pk})
+        buildings = cursor.fetchone()[0]
+    head = json.dumps({
+        "community": {"code": community.code, "name": community.name,
+                      "geometry": _geojson(shapely.from_wkb(bytes(community.geom.wkb)))},
         "version": current_version(community),
         "target": {"min_households": low, "max_households": high},
         "grids": grids,
-        "buildings": buildings,
-    }
+    }, ensure_ascii=False, separators=(",", ":"))
+    return head[:-1] + ',"buildings":{"type":"FeatureCollection","features":[' + buildings + "]}}"
 
 
 def _by(user) -> str:

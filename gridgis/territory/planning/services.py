@@ -50,7 +50,7 @@ def _check_version(community, version) -> None:
 def _run(community, edit, *, final: bool) -> tuple[State, Impact]:
     """The edit on the part of the community it works on; again on all of it if it reached further. Only a
     final (commit) run asks geodata.coverage for its second opinion."""
-    state = load_state(community, near=edits.area(edit, community))
+    state = load_state(community, near=edits.area(edit))
     state.engine.check_coverage = final
     outcome = edits.run(state, edit, new_code=edits.next_codes(community))
     if not state.covers(outcome.changed | set(outcome.retired)):
@@ -60,9 +60,10 @@ def _run(community, edit, *, final: bool) -> tuple[State, Impact]:
     return state, impact(state, outcome)
 
 
-def preview(*, user, code: str, version, edit) -> dict:
-    """What `edit` would do; {op: "restore", to_version} previews a restore."""
-    community = community_for(user, code)
+def preview(*, user, code: str, version, edit, community=None) -> dict:
+    """What `edit` would do; {op: "restore", to_version} previews a restore. `community`: the one `code` names,
+    when the caller has already looked it up for `user`."""
+    community = community or community_for(user, code)
     _check_version(community, version)
     if isinstance(edit, dict) and edit.get("op") == "restore":
         _, result, _ = _restoring(community, version, edit.get("to_version"), final=False)
@@ -114,6 +115,11 @@ def _multipolygon(geom) -> GEOSGeometry:
     return GEOSGeometry(memoryview(shapely.to_wkb(shapely.MultiPolygon(parts))), srid=4326)
 
 
+def _wkb(geom) -> bytes:
+    parts = list(shapely.get_parts(geom)) if geom.geom_type == "MultiPolygon" else [geom]
+    return shapely.to_wkb(shapely.MultiPolygon(parts))
+
+
 def _snapshot(version: CommunityVersion) -> None:
     """The community's current grids, copied into the version (one INSERT … SELECT)."""
     with connection.cursor() as cursor:
@@ -158,10 +164,14 @@ def _write(state: State, result: Impact, *, user, version: int, edit, reason: st
 def _update_grids(state: State, result: Impact, now, names: dict) -> dict[str, Grid]:
     outcome = result.outcome
     grids = dict(state.grids)
-    for code in sorted(outcome.changed - set(outcome.new)):
-        grid = grids[code]
-        grid.geom = _multipolygon(outcome.grids[code])
-        grid.save(update_fields=["geom", "updated_at"])
+    reshaped = sorted(outcome.changed - set(outcome.new))
+    if reshaped:  # one statement for all of them
+        with connection.cursor() as cursor:
+            cursor.execute("""UPDATE territory_grid g SET geom = ST_GeomFromWKB(v.wkb, 4326), updated_at = %s
+                              FROM unnest(%s::bigint[], %s::bytea[]) AS v(id, wkb) WHERE g.id = v.id""",
+                           [now, [grids[k].pk for k in reshaped], [_wkb(outcome.grids[k]) for k in reshaped]])
+        for code in reshaped:
+            grids[code].updated_at = now  # the instance's geom is stale from here (nothing below reads it)
     for code in outcome.new:
         grid = Grid.all_objects.filter(code=code).first()  # a restore brings a retired grid back
         if grid is None:
