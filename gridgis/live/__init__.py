@@ -10,5 +10,8 @@ For pages: `new EventSource("/api/v1/live/cases/")` (session cookie). Messages:
                         description (first 200 characters)}. Text is data: escape it when rendering.
                  The same event may come twice after a reconnect: key on event_id.
   event "reset"  the client was too far behind for a replay: reload the state from the REST API.
-EventSource resends the last `id:` as Last-Event-ID on reconnects, which replays what was missed.
+  event "territory"  data: {community, version}: a planner committed a new boundary version of a community
+                 overlapping the viewer's territory: reload the grids. No `id:`, never replayed: a page
+                 reloads its grids on every (re)connect anyway (territory.py).
+EventSource resends the last `id:` as Last-Event-ID on reconnects, which replays the case events missed.
 """

@@ -1,6 +1,7 @@
 """One listener per server process: LISTEN on a single connection, read new events from the table at every
 doorbell, hand each to the open streams whose viewer may see it. Database connections stay at one per
-process however many streams are open."""
+process however many streams are open. The same connection LISTENs for the planner's boundary changes and
+passes each on as a hint to the streams whose viewer's territory overlaps the community (territory.py)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,18 @@ import logging
 import random
 import time
 from collections import deque
+from collections.abc import Callable
 
 import psycopg
 from django.conf import settings
 from psycopg.conninfo import make_conninfo
 
+from . import territory
 from .feed import LiveEvent, read_new, read_start
 from .position import Position
 from .scope import ViewerScope
+from .territory import CHANNEL as TERRITORY_CHANNEL
+from .territory import TerritoryHint
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +52,7 @@ class Subscriber:
         self.scope = scope
         self.limit = limit
         self.pending: deque[Item] = deque()
+        self.hints: dict[str, str] = {}  # community → its latest territory message, sent without an id
         self.wakeup = asyncio.Event()
         self.dropped = False
 
@@ -59,9 +65,14 @@ class Subscriber:
         self.wakeup.set()
         return not self.dropped
 
+    def hint(self, hint: TerritoryHint) -> None:
+        """A boundary change: only the community's latest version matters, so waiting hints stay few."""
+        self.hints[hint.community] = hint.message
+        self.wakeup.set()
+
     async def take(self, timeout: float) -> list[Item]:
         """What is waiting, after waiting up to `timeout` for something; [] on timeout."""
-        if not self.pending and not self.dropped:
+        if not self.pending and not self.hints and not self.dropped:
             self.wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
@@ -69,6 +80,12 @@ class Subscriber:
         items = list(self.pending)
         self.pending.clear()
         return items
+
+    def take_hints(self) -> list[str]:
+        """The territory messages waiting (take() returns early for them too)."""
+        hints = list(self.hints.values())
+        self.hints.clear()
+        return hints
 
 
 class Hub:
@@ -80,6 +97,7 @@ class Hub:
         self.ready = asyncio.Event()
         self.listening = False
         self.queue_limit = option("QUEUE_LIMIT", 1000)
+        self.territory_mark: int | None = None  # the newest community version known at the last (re)connect
         self._task: asyncio.Task | None = None
 
     async def started(self, timeout: float) -> bool:
@@ -112,6 +130,8 @@ class Hub:
             try:
                 async with await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
+                    await conn.execute(f"LISTEN {TERRITORY_CHANNEL}")
+                    await self._territory_since(conn)
                     self.listening, delay = True, BACKOFF_S[0]
                     await self._follow(conn)
             except (psycopg.Error, OSError) as exc:
@@ -131,9 +151,28 @@ class Hub:
         while True:  # after a reconnect this first read catches up on everything missed meanwhile
             await self._catch_up(conn)
             read_at = time.monotonic()
-            await _doorbell(conn, GAP_POLL_S if self.position.gaps else IDLE_POLL_S)
+            await _doorbell(conn, GAP_POLL_S if self.position.gaps else IDLE_POLL_S, self._territory)
             await asyncio.sleep(read_at + READ_INTERVAL_S - time.monotonic())
-            await _swallow(conn)
+            await _swallow(conn, self._territory)
+
+    async def _territory_since(self, conn: psycopg.AsyncConnection) -> None:
+        """After a reconnect, the boundary changes committed while the listener was away (already listening,
+        so nothing falls between; one committed just before may come twice, a harmless extra reload)."""
+        if self.territory_mark is None:
+            self.territory_mark = await territory.latest(conn)
+            return
+        hints, self.territory_mark = await territory.since(conn, self.territory_mark)
+        for hint in hints:
+            self._hint(hint)
+
+    def _territory(self, note: psycopg.Notify) -> None:
+        if hint := TerritoryHint.parse(note.payload):
+            self._hint(hint)
+
+    def _hint(self, hint: TerritoryHint) -> None:
+        for subscriber in list(self.subscribers):
+            if not subscriber.dropped and subscriber.scope.covers(hint.community):
+                subscriber.hint(hint)
 
     async def _catch_up(self, conn: psycopg.AsyncConnection) -> None:
         complete = False
@@ -160,16 +199,27 @@ def _with_cursors(events: list[LiveEvent], watermark: int) -> list[Item]:
     return [(min(watermark, e.id), e) for e in events[:-1]] + [(watermark, events[-1])]
 
 
-async def _doorbell(conn: psycopg.AsyncConnection, timeout: float) -> None:
-    """Waits for a notification; any payload only means "something new" (the table says what)."""
-    async for _ in conn.notifies(timeout=timeout, stop_after=1):
-        pass
+Other = Callable[[psycopg.Notify], None] | None
 
 
-async def _swallow(conn: psycopg.AsyncConnection) -> None:
-    """Drops the notifications already arrived: the next read answers them all."""
-    async for _ in conn.notifies(timeout=0):
-        pass
+async def _doorbell(conn: psycopg.AsyncConnection, timeout: float, other: Other = None) -> None:
+    """Waits up to `timeout` for a case event notification; its payload only means "something new" (the
+    table says what). Notifications on other channels go to `other` as they come, and the wait goes on."""
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        async for note in conn.notifies(timeout=left, stop_after=1):
+            if note.channel == CHANNEL:
+                return
+            if other is not None:
+                other(note)
+
+
+async def _swallow(conn: psycopg.AsyncConnection, other: Other = None) -> None:
+    """Drops the case event notifications already arrived (the next read answers them all); the others go
+    to `other`."""
+    async for note in conn.notifies(timeout=0):
+        if note.channel != CHANNEL and other is not None:
+            other(note)
 
 
 def listener_conninfo() -> str:

@@ -40,3 +40,8 @@ class ViewerScope:
             or self.user_id in audience.user_ids
             or not self.department_ids.isdisjoint(audience.department_ids)
         )
+
+    def covers(self, community: str) -> bool:
+        """Whether the viewer's territory overlaps the community: it lies within one of the viewer's prefixes
+        (a street's or district's staff) or holds one (a grid worker of one of its grids)."""
+        return any(community.startswith(p) or p.startswith(community) for p in self.prefixes)

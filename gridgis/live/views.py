@@ -4,7 +4,8 @@ process's listener, for operators and benchmarks.
 A stream opens with `retry:` and its resume cursor, replays from the table what a reconnecting client
 missed (Last-Event-ID header, or ?last_event_id= since EventSource cannot set headers on its first try),
 then goes live. Each message carries `id:` (the cursor to resume from: the CaseEvent id, held back only
-while an older transaction is still in flight), `event: case` and the event as JSON in `data:`.
+while an older transaction is still in flight), `event: case` and the event as JSON in `data:`. Boundary
+changes come as `event: territory` without `id:` and are not replayed (see territory.py).
 """
 
 from __future__ import annotations
@@ -123,11 +124,12 @@ async def _live(hub: Hub, subscriber: Subscriber, after: int, seen: set[int], cu
         items = await subscriber.take(heartbeat)
         if subscriber.dropped:  # fell too far behind: end the stream, the client resumes from its cursor
             return
-        if not items:  # nothing queued, so everything up to the watermark has been sent
+        # Boundary changes: no id line, so the case events' cursor is neither moved nor reset by them.
+        parts = subscriber.take_hints()
+        if not items and not parts:  # nothing queued, so everything up to the watermark has been sent
             cursor = max(cursor, hub.watermark())
             yield f": ping\nid: {cursor}\n\n".encode()
             continue
-        parts = []
         for item_cursor, event in items:
             cursor = max(cursor, item_cursor)
             if event.id > after and event.id not in seen:
