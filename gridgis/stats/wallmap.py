@@ -2,8 +2,9 @@
 the live counts. Every read starts from cases_for, so a viewer never sees, counts or clusters a case outside
 their scope.
 
-Cases in view. A view is a bounding box and a zoom level. When the box holds few open cases (≤ POINT_LIMIT),
-or the map is zoomed in to POINTS_ZOOM or beyond, the cases come as points; otherwise as clusters on a fixed
+Cases in view. A view is a bounding box and a zoom level. When the box holds few open cases (≤ POINT_LIMIT)
+that do not crowd one cell (≤ cell_points(), zoomed out), or the map is zoomed in to POINTS_ZOOM or beyond, the
+cases come as points; otherwise as clusters on a fixed
 world grid of CELL_PX screen pixels at that zoom (cells do not move when the map pans), each with its count,
 its overdue and supervised counts and the mean position of its cases. How the clusters are made depends on
 the zoom:
@@ -74,8 +75,15 @@ OVERDUE, SUPERVISED, URGENT = 1, 2, 4
 
 
 def point_limit() -> int:
-    """A view holding at most this many open cases is sent as points, whatever the zoom."""
+    """A view holding at most this many open cases is sent as points (unless they crowd, see cell_points)."""
     return int(settings.GRIDGIS.get("WALL_POINT_LIMIT", 800))
+
+
+def cell_points() -> int:
+    """Zoomed out (≤ GRID_ZOOM), a cluster cell holding more than this many cases means their markers would
+    pile up on one another: the view comes as clusters even when it holds few cases in all. A whole city of
+    ~500 open cases at z12 is a blot of overlapping dots otherwise."""
+    return int(settings.GRIDGIS.get("WALL_CELL_POINTS", 8))
 
 
 @dataclass(frozen=True)
@@ -197,7 +205,7 @@ def in_view(user, view: View, *, now: dt.datetime | None = None, actor: Actor | 
     by_grid = None
     if view.zoom <= GRID_ZOOM:
         by_grid = _grid_cells(code_counts(user, now=now, actor=actor), view)
-        if sum(cell[2] for cell in by_grid) > limit:
+        if sum(cell[2] for cell in by_grid) > limit or max((cell[2] for cell in by_grid), default=0) > cell_points():
             return _clusters_body(view, by_grid)
     cases = open_cases(user, actor).filter(location__bboverlaps=view.box).order_by()
     rows = _points(cases, now, limit + 1)

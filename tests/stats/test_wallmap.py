@@ -197,3 +197,16 @@ def test_clusters_crowding_a_shared_cell_edge_are_drawn_as_one():
     assert near[2:] == [40, 4, 1]
     assert near[0] == pytest.approx(edge - width * 0.05, abs=1e-5)  # weighted by the counts
     assert far[2:] == [7, 0, 2]
+
+
+def test_a_few_cases_crowding_one_spot_come_as_clusters_when_zoomed_out(people, town_cases):
+    """The demo city's ~500 open cases at z12 were sent as points (under the point limit) and drew a blot of
+    overlapping dots: zoomed out, a cell holding more than cell_points() cases makes the view clusters."""
+    for _ in range(wallmap.cell_points()):
+        new_case(at=WEST)
+    body = get(people["alice"], CASES, bbox=TOWN, zoom=13).json()
+    assert body["mode"] == "clusters"
+    assert body["count"] == 4 + wallmap.cell_points()
+    # Zoomed in past the grid level the same cases are points again, every one of them.
+    zoomed_in = get(people["alice"], CASES, bbox=TOWN, zoom=wallmap.GRID_ZOOM + 1).json()
+    assert len(ids(zoomed_in)) == 4 + wallmap.cell_points()
