@@ -1,8 +1,9 @@
 """The command centre's wall map (/wall/) in Chromium at 1920×1080, served by uvicorn (the ASGI server that
 streams the live events) against the test database: the cases of alice's district on the map, hostile text
 shown as text, a case reported while the page is open appearing within 2 s, supervising from the card, a
-grid's worker and cases, the page in English (the compiled translations: `make test` compiles them), and a
-plain dark ground when the tile server is out of reach."""
+grid's worker and cases, the page in English (the compiled translations: `make test` compiles them), a
+planner's commit redrawing the grids on the open wall without a reload, and a plain dark ground when the tile
+server is out of reach."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ from django.utils import timezone
 from gridgis.cases.categories import load_categories
 from gridgis.cases.models import Case, Category
 from gridgis.cases.services import IntakeReport, case_create
+from gridgis.territory.planning import services as planning
+from gridgis.workforce.models import StaffRole
 from tests.cases.workflow_helpers import EAST, WEST, new_case, walk
 from tests.live.sse import Server, start_server
-from tests.territory_factories import PASSWORD
+from tests.territory_factories import PASSWORD, make_user
 
 pytest_plugins = ["tests.territory_factories"]
 
@@ -167,6 +170,36 @@ def test_a_grid_shows_its_worker_and_its_open_cases(wall, alice, bob, browser_lo
     assert page.text_content(".wall-head h1") == "Command centre · Live cases"
     assert page.text_content(".live-counts .tile .label") == "Open"
     assert page.get_attribute("html", "lang") == "en"
+    assert browser_log.errors == []
+
+
+GRIDS = "#wall-map .leaflet-overlay-pane path.leaflet-interactive"
+
+
+def test_a_planners_commit_redraws_the_grids_on_the_open_wall_without_a_reload(wall, town, alice, browser_log):
+    page = wall(alice)
+    grids = page.locator(GRIDS)
+    grids.first.wait_for()
+    assert grids.count() == 2
+    # The west grid is the first drawn (code order): 0.010° wide, as wide as the east one.
+    widths = "paths => paths.map((p) => p.getBBox().width)"
+    west, east = grids.evaluate_all(widths)
+    assert west == pytest.approx(east, rel=0.05)
+    page.evaluate("window.__noReload = true")
+
+    # A planner widens the west grid eastwards to 123.006 (0.016° wide); the east grid keeps the rest.
+    planner = make_user("pat", full_name="规划员")
+    StaffRole.objects.create(user=planner, role=StaffRole.Role.PLANNER, scope_code=town.street.code)
+    edit = {"op": "reshape", "grid": town.west.code, "geometry": {"type": "Polygon", "coordinates": [[
+        [122.99, 41.09], [123.006, 41.09], [123.006, 41.11], [122.99, 41.11], [122.99, 41.09]]]}}
+    planning.commit(user=planner, code=town.community.code, version=1, edit=edit, reason="东片楼栋划入第一网格")
+
+    page.wait_for_function(f"""() => {{
+        const [w, e] = [...document.querySelectorAll({GRIDS!r})].map((p) => p.getBBox().width);
+        return w > {west} * 1.5 && e < {east} * 0.5;
+    }}""", timeout=5000)
+    assert grids.count() == 2  # redrawn in place, not drawn over the old ones
+    assert page.evaluate("window.__noReload") is True
     assert browser_log.errors == []
 
 

@@ -218,10 +218,41 @@ async function loadDistricts() {
 
 async function loadGrids() {
   try {
-    gridLayer.addData(await getJSON(`${cfg.gridsUrl}?simplify=${toleranceFor(14)}`));
+    const grids = await getJSON(`${cfg.gridsUrl}?simplify=${toleranceFor(14)}`);
+    gridLayer.clearLayers(); // only now: a failed reload keeps the old grids on the wall, not an empty map
+    gridLayer.addData(grids);
   } catch {
     setStatus(cfg.textFailed, true);
   }
+}
+
+// A planner committed new boundaries (or the stream came back): the grids and their loads again, in place.
+// One reload at a time; hints arriving meanwhile make one more after it, with the newest version.
+let gridsReloading = null;
+let gridsStale = false;
+
+function reloadGrids() {
+  if (gridsReloading) {
+    gridsStale = true;
+    return gridsReloading;
+  }
+  gridsReloading = Promise.all([loadGrids(), loadGridLoads()]).finally(() => {
+    gridsReloading = null;
+    if (selectedGrid) {
+      const still = gridLayer.getLayers().some((layer) => layer.feature.properties.code === selectedGrid);
+      if (still) {
+        selectGrid(selectedGrid); // its outline, worker and cases may have changed
+      } else { // merged away or retired
+        selectedGrid = null;
+        gridCard.hidden = true;
+      }
+    }
+    if (gridsStale) {
+      gridsStale = false;
+      reloadGrids();
+    }
+  });
+  return gridsReloading;
 }
 
 function fitTerritory() {
@@ -653,10 +684,14 @@ function onCaseEvent(event) {
 
 function connectLive() {
   const source = new EventSource(cfg.liveUrl);
+  let opened = false;
   source.addEventListener('open', () => {
     liveState.textContent = cfg.textLiveOn;
     liveState.classList.remove('off');
     mapEl.dataset.live = 'true';
+    // Back after a break: boundary changes are not replayed (cases are), so the grids are read again.
+    if (opened) reloadGrids();
+    opened = true;
   });
   source.addEventListener('error', () => {
     liveState.textContent = cfg.textLiveOff;
@@ -667,8 +702,10 @@ function connectLive() {
   source.addEventListener('reset', () => {
     loadView();
     loadCounts();
-    loadGridLoads();
+    reloadGrids();
   });
+  // A planner committed a new boundary version of a community in my scope: redraw the grids, no page reload.
+  source.addEventListener('territory', reloadGrids);
 }
 
 // --- wiring -----------------------------------------------------------------------------------------

@@ -565,6 +565,25 @@ function listen() {
     reloadSoon();
   });
   source.addEventListener('reset', reloadSoon);
+  // A planner committed new boundaries in a community holding one of my grids: its notice is written (same
+  // transaction), and a newer notice redraws my grids and reloads my cases (notices.onArrived).
+  source.addEventListener('territory', (message) => {
+    let data;
+    try {
+      data = JSON.parse(message.data);
+    } catch {
+      return;
+    }
+    if (typeof data.community === 'string' && cfg.grids.some((g) => g.code.startsWith(data.community))) {
+      refreshNotices();
+    }
+  });
+  // Back after a break: boundary changes are not replayed (cases are), so the notices are read again.
+  let opened = false;
+  source.addEventListener('open', () => {
+    if (opened) refreshNotices();
+    opened = true;
+  });
 }
 
 // --- network state ---------------------------------------------------------------------------------------
