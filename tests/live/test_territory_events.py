@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from gridgis.territory.models import Community, Street
+from gridgis.territory.models import Community, CommunityVersion, Street
 from gridgis.territory.planning import services as planning
 from gridgis.workforce.models import StaffRole
 from tests.territory_factories import make_user, square
@@ -114,3 +115,18 @@ def test_a_malformed_notification_is_ignored_and_the_stream_goes_on(server, stre
     message = to_alice.next(event="territory", timeout=2.0)
     assert message.json() == {"community": town.community.code, "version": 3}
     assert to_alice.next(event="territory", timeout=1.0) is None
+
+
+def test_a_change_committed_while_the_listener_was_away_still_reaches_the_stream(server, stream, town, alice):
+    to_alice = stream(alice)
+    # A version written with no notification at all (as if it rang while the listener was down); then the
+    # listener loses its connection: back, it reads the versions committed since it last looked.
+    CommunityVersion.objects.create(community=town.community, version=5, effective_from=timezone.now(),
+                                    summary="离线期间的调整")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE application_name = 'gridgis-live' AND datname = current_database()")
+    message = to_alice.next(event="territory", timeout=5.0)
+    assert message is not None
+    assert message.json() == {"community": town.community.code, "version": 5}
+    assert listeners() == 1
