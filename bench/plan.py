@@ -1,6 +1,6 @@
 """Benchmark: the planner's grid editor — an edit's preview and its commit through the API, and auto-partition.
 
-    .venv/bin/python bench/plan.py [--runs N] [--keep]
+    .venv/bin/python bench/plan.py [--runs N] [--keep] [--debug]
 
 In a scratch database (bench/scratch.py) one community of 50 grids (10 × 5 cells of ≈200 m, shared edges
 carrying extra vertices as survey data does), 5,000 buildings (100 per grid, 10–60 households each), 2,000
@@ -16,6 +16,7 @@ open cases and a primary worker per grid. In process (Django's test client, no H
 - GET …/plan/ (after one warm-up request), its size and Python CPU;
 - auto-partition: geodata.partition of the 5,000 buildings into 15 grids (time, households max/min and
   coefficient of variation), and the same through …/plan/preview/ {op: partition, n: 15}.
+Requests run with DEBUG off, as in production (--debug for on: every query logged).
 Goals (issue 6): preview ≤ 300 ms, commit ≤ 1 s, auto-partition ≤ 5 s with max/min ≤ 1.3.
 """
 
@@ -39,6 +40,7 @@ import django  # noqa: E402
 django.setup()
 
 import shapely  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
@@ -209,7 +211,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=12)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--debug", action="store_true", help="DEBUG on (default: off, as in production)")
     args = parser.parse_args()
+    settings.DEBUG = args.debug
     rng = random.Random(6)
     with scratch_database(BENCH_DB, keep=args.keep):
         started = time.perf_counter()

@@ -80,21 +80,24 @@ def impact(state: State, outcome: Outcome, *, names: dict | None = None) -> Impa
     households_before, population_before = Counter(), Counter()
     households_after, population_after = Counter(), Counter()
     moved = []
-    for b in c.buildings:
+    # The engine looked at every building of the changed and retired grids and every one it may have moved:
+    # the per-grid rows below need no others (untouched grids keep their stored figures).
+    for b in [b for b in c.buildings if b.id in outcome.buildings]:
         households_before[b.grid] += b.households
         population_before[b.grid] += b.population
-        to = outcome.buildings.get(b.id, b.grid)
+        to = outcome.buildings[b.id]
         households_after[to] += b.households
         population_after[to] += b.population
         if to != b.grid:
             moved.append((b, to))
+    moved.sort(key=lambda m: m[0].id)  # the same order however the buildings were read
     described = state.buildings_info([b.id for b, _ in moved])
     moved_buildings = [{"id": b.id, "code": described[b.id]["code"], "address": described[b.id]["address"],
                         "from": b.grid, "to": to} for b, to in moved]
 
     open_after = Counter(state.open_counts)
-    moved = [(x, outcome.cases.get(x.id, x.grid)) for x in c.cases]
-    moved = [(x, to) for x, to in moved if to != x.grid]
+    moved = [(x, outcome.cases[x.id]) for x in c.cases if x.id in outcome.cases and outcome.cases[x.id] != x.grid]
+    moved.sort(key=lambda m: m[0].id)
     described = state.cases_info([x.id for x, _ in moved])
     moved_cases = []
     for x, to in moved:

@@ -107,41 +107,61 @@ def _shapes(wkbs) -> list:
     return list(shapely.from_wkb([bytes(w) for w in wkbs])) if wkbs else []
 
 
-# A community's buildings for the engine: those of the given grids, and unassigned ones inside the community
-# (two index scans; an OR of the two made PostgreSQL read every building).
+# The engine's buildings: those of the `grids` read, those of the community's other grids (or of none, inside
+# the community) that meet the `grids` read, the only ones an edit of those grids can move or cut. Each part
+# an index scan; an OR of them made PostgreSQL read every building.
 _ENGINE_BUILDINGS_SQL = """
 SELECT b.id, b.households, b.population, g.code, ST_AsBinary(b.geom)
-FROM territory_building b JOIN territory_grid g ON g.id = b.grid_id WHERE b.grid_id = ANY(%(grids)s)
-UNION ALL
-SELECT b.id, b.households, b.population, NULL, ST_AsBinary(b.geom) FROM territory_building b, territory_community c
-WHERE c.id = %(community)s AND b.grid_id IS NULL AND ST_Intersects(b.geom, c.geom)
+FROM territory_building b LEFT JOIN territory_grid g ON g.id = b.grid_id
+WHERE b.id IN (SELECT id FROM territory_building WHERE grid_id = ANY(%(grids)s)
+               UNION
+               SELECT x.id FROM territory_grid f JOIN territory_building x ON ST_Intersects(x.geom, f.geom)
+               WHERE f.id = ANY(%(grids)s) AND x.grid_id = ANY(%(all)s)
+               UNION
+               SELECT x.id FROM territory_building x, territory_community c
+               WHERE c.id = %(community)s AND x.grid_id IS NULL AND ST_Intersects(x.geom, c.geom))
+"""
+# The engine's open cases: those of the `grids` read and of retired grids, and the community's others that lie
+# in the `grids` read.
+_ENGINE_CASES_SQL = """
+SELECT c.id, g.code, ST_AsBinary(c.location) FROM cases_case c JOIN territory_grid g ON g.id = c.grid_id
+WHERE c.id IN (SELECT x.id FROM cases_case x JOIN territory_grid r ON r.id = x.grid_id
+               WHERE r.community_id = %(community)s AND (x.grid_id = ANY(%(grids)s) OR r.retired_at IS NOT NULL)
+               UNION
+               SELECT x.id FROM territory_grid f JOIN cases_case x ON ST_Intersects(x.location, f.geom)
+               WHERE f.id = ANY(%(grids)s) AND x.grid_id = ANY(%(all)s))
+  AND c.status = ANY(%(open)s)
 """
 
 
-def load_state(community: Community, near=None) -> State:
+def load_state(community: Community, near=None, codes: set[str] | None = None) -> State:
     """The community for the engine. With `near` (a function of the grids' shapes by code giving the area an
-    edit works on, or None), only the buildings and open cases of the grids meeting that area and of their
-    neighbours are read (an edit changes no other grid, but the caller checks that: State.covers); without,
-    all of them."""
+    edit works on, or None) or `codes`, only the buildings and open cases of the grids meeting that area (or
+    named), or lying in them, are read (enough for an edit that changes no other grid; the caller checks that:
+    State.covers); without, all of them."""
     grid_rows = list(Grid.objects.filter(community=community).annotate(wkb=AsWKB("geom")).order_by("code"))
     grids = {g.code: g for g in grid_rows}
     grid_geoms = dict(zip(grids, _shapes([g.wkb for g in grid_rows]), strict=True))
     outline = shapely.from_wkb(bytes(community.geom.wkb))
     area = near(grid_geoms) if near is not None else None
-    loaded = None if area is None else _around(grid_geoms, area)
-    own = [g.pk for k, g in grids.items() if loaded is None or k in loaded]
-
-    with connection.cursor() as cursor:
-        cursor.execute(_ENGINE_BUILDINGS_SQL, {"grids": own, "community": community.pk})
-        b_rows = cursor.fetchall()
-    b_geoms = _shapes([r[4] for r in b_rows])
-    buildings = [EngineBuilding(r[0], g, r[1], r[2], r[3]) for r, g in zip(b_rows, b_geoms, strict=True)]
+    loaded = set(codes) & set(grids) if codes is not None else None if area is None else _meeting(grid_geoms, area)
 
     open_cases = Case.objects.filter(status__in=Case.OPEN_STATUSES, grid__community=community)
-    if loaded is not None:
-        open_cases_near = open_cases.filter(Q(grid__in=own) | Q(grid__retired_at__isnull=False))
-    c_rows = list((open_cases if loaded is None else open_cases_near).annotate(wkb=AsWKB("location"))
-                  .values_list("id", "grid__code", "wkb"))
+    if loaded is None:
+        inside = Q(grid__in=grid_rows) | Q(grid__isnull=True, geom__intersects=community.geom)
+        b_rows = list(Building.objects.filter(inside).annotate(wkb=AsWKB("geom"))
+                      .values_list("id", "households", "population", "grid__code", "wkb"))
+        c_rows = list(open_cases.annotate(wkb=AsWKB("location")).values_list("id", "grid__code", "wkb"))
+    else:
+        params = {"grids": [grids[k].pk for k in sorted(loaded)], "all": [g.pk for g in grid_rows],
+                  "community": community.pk, "open": [str(s) for s in Case.OPEN_STATUSES]}
+        with connection.cursor() as cursor:
+            cursor.execute(_ENGINE_BUILDINGS_SQL, params)
+            b_rows = cursor.fetchall()
+            cursor.execute(_ENGINE_CASES_SQL, params)
+            c_rows = cursor.fetchall()
+    b_geoms = _shapes([r[4] for r in b_rows])
+    buildings = [EngineBuilding(r[0], g, r[1], r[2], r[3]) for r, g in zip(b_rows, b_geoms, strict=True)]
     points = shapely.from_wkb([bytes(r[2]) if r[2] is not None else None for r in c_rows]) if c_rows else []
     cases = [OpenCase(r[0], p, r[1]) for r, p in zip(c_rows, points, strict=True)]
 
@@ -152,15 +172,11 @@ def load_state(community: Community, near=None) -> State:
     return state
 
 
-def _around(grid_geoms: dict, near) -> set[str]:
-    """The grids meeting `near`, and their neighbours."""
+def _meeting(grid_geoms: dict, near) -> set[str]:
+    """The grids meeting `near` (touching included: an edit gives the area a grid gives up to its neighbours)."""
     codes = list(grid_geoms)
     tree = shapely.STRtree([grid_geoms[k] for k in codes])
-    first = [codes[i] for i in tree.query(near, predicate="intersects")]
-    if not first:
-        return set()
-    ring = tree.query(shapely.union_all([grid_geoms[k] for k in first]), predicate="intersects")
-    return set(first) | {codes[i] for i in ring}
+    return {codes[i] for i in tree.query(near, predicate="intersects")}
 
 
 def workers_by_grid(grids: list[Grid]) -> dict[str, list[dict]]:

@@ -48,13 +48,19 @@ def _check_version(community, version) -> None:
 
 
 def _run(community, edit, *, final: bool) -> tuple[State, Impact]:
-    """The edit on the part of the community it works on; again on all of it if it reached further. Only a
-    final (commit) run asks geodata.coverage for its second opinion."""
+    """The edit on the part of the community it works on; if it reached further (e.g. a building it kept whole
+    was cut by a neighbour's far border), again with the grids it reached read too; failing that, on all of it.
+    Only a final (commit) run asks geodata.coverage for its second opinion."""
     state = load_state(community, near=edits.area(edit))
-    state.engine.check_coverage = final
-    outcome = edits.run(state, edit, new_code=edits.next_codes(community))
-    if not state.covers(outcome.changed | set(outcome.retired)):
-        state = load_state(community)
+    for wider in ("reached", "all"):
+        state.engine.check_coverage = final
+        outcome = edits.run(state, edit, new_code=edits.next_codes(community))
+        touched = outcome.changed | set(outcome.retired)
+        if state.covers(touched):
+            break
+        state = (load_state(community, codes=state.loaded | touched) if wider == "reached"
+                 else load_state(community))
+    else:
         state.engine.check_coverage = final
         outcome = edits.run(state, edit, new_code=edits.next_codes(community))
     return state, impact(state, outcome)
