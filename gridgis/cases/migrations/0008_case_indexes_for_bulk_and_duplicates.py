@@ -74,10 +74,21 @@ class Migration(migrations.Migration):
             name='needs_location',
             field=models.BooleanField(default=False, verbose_name='待定位'),
         ),
-        migrations.AlterField(
-            model_name='case',
-            name='territory_code',
-            field=models.CharField(blank=True, max_length=15, verbose_name='辖区代码'),
+        # Named drops, not AlterField's: that drops every index on territory_code alone outside the model's
+        # Meta, case_open_code_idx (0006) included.
+        migrations.SeparateDatabaseAndState(
+            database_operations=[migrations.RunSQL(
+                ["DROP INDEX IF EXISTS cases_case_territory_code_6d64fc5d",
+                 "DROP INDEX IF EXISTS cases_case_territory_code_6d64fc5d_like"],
+                ["CREATE INDEX IF NOT EXISTS cases_case_territory_code_6d64fc5d ON cases_case (territory_code)",
+                 "CREATE INDEX IF NOT EXISTS cases_case_territory_code_6d64fc5d_like ON cases_case "
+                 "(territory_code varchar_pattern_ops)"],
+            )],
+            state_operations=[migrations.AlterField(
+                model_name='case',
+                name='territory_code',
+                field=models.CharField(blank=True, max_length=15, verbose_name='辖区代码'),
+            )],
         ),
         migrations.AddIndex(
             model_name='case',
