@@ -22,6 +22,7 @@ from typing import NamedTuple
 import geopandas as gpd
 import numpy as np
 import shapely
+from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
 from .errors import EditError
@@ -104,6 +105,7 @@ class Outcome:
 
 
 NewCode = Callable[[], str]
+_WGS84 = CRS.from_epsg(4326)  # parsed once (a CRS string is parsed again for every frame)
 
 
 # --- operations -------------------------------------------------------------------------------------
@@ -389,9 +391,9 @@ class _Edit:
         from geodata.coverage import check_coverage
 
         codes = sorted(self.grids)
-        communities = gpd.GeoDataFrame({"code": [c.code or "c"]}, geometry=[c.outline], crs="EPSG:4326")
+        communities = gpd.GeoDataFrame({"code": [c.code or "c"]}, geometry=[c.outline], crs=_WGS84)
         grids = gpd.GeoDataFrame({"code": codes, "community_code": [c.code or "c"] * len(codes)},
-                                 geometry=[self.grids[k] for k in codes], crs="EPSG:4326")
+                                 geometry=[self.grids[k] for k in codes], crs=_WGS84)
         report = check_coverage(communities, grids, tolerance_m2=c.rules.tolerance_m2)
         for problem in report.problems:
             if (problem.kind == "gap" and not problem.codes) or set(problem.codes) & self.changed:

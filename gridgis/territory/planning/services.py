@@ -245,8 +245,18 @@ def _move_cases(state: State, result: Impact, grids: dict[str, Grid], version: C
             note=f"网格调整（第 {version.version} 版）：{version.reason}"[:2000],
             data={"from_grid": m["from"], "grid": m["to"], "version": version.version,
                   "assignee_from": m["assignee_from"], "assignee_to": m["assignee_to"]})))
-    Case.objects.bulk_update([c for c, _ in events], ["grid", "territory_code", "assignee", "assignee_staff",
-                                                      "updated_at"])
+    # One UPDATE … FROM unnest (bulk_update's CASE WHEN per field cost more to compile than to run).
+    changed = [c for c, _ in events]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE cases_case c SET grid_id = v.grid_id, territory_code = v.territory_code,
+                      assignee_id = v.assignee_id, assignee_staff_id = v.assignee_staff_id, updated_at = v.updated_at
+               FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::bigint[], %s::bigint[], %s::timestamptz[])
+                    AS v(id, grid_id, territory_code, assignee_id, assignee_staff_id, updated_at)
+               WHERE c.id = v.id""",
+            [[c.pk for c in changed], [c.grid_id for c in changed], [c.territory_code for c in changed],
+             [c.assignee_id for c in changed], [c.assignee_staff_id for c in changed],
+             [c.updated_at for c in changed]])
     for (case, _), event in zip(events, CaseEvent.objects.bulk_create([e for _, e in events]), strict=True):
         announce(case, event)
 
