@@ -140,15 +140,16 @@ function listCommunities() {
 }
 
 async function loadCommunities() {
-  const response = await api.request(`${cfg.communitiesUrl}?simplify=0.001`);
+  const response = await api.request(`${cfg.communitiesUrl}?simplify=0.0002`);
   if (!response.ok) {
     setStatus(cfg.textFailed, true);
     return;
   }
-  communities = response.body.features
+  const features = response.body.features.filter((feature) => inPlannerScope(feature.properties.code));
+  communities = features
     .map((feature) => ({code: feature.properties.code, name: feature.properties.name ?? ''}))
-    .filter((community) => inPlannerScope(community.code))
     .sort((a, b) => a.code.localeCompare(b.code));
+  planMap.showOverview(features);
   listCommunities();
 }
 
@@ -198,6 +199,7 @@ async function loadCommunity(code, {fit = true} = {}) {
   const plan = response.body;
   state.plan = plan;
   planMap.show(plan);
+  planMap.markCurrent(code);
   if (fit) planMap.fit();
   showCommunityCard(plan);
   showGridCard(null);
@@ -252,6 +254,7 @@ async function loadHistory() {
   const response = await api.versions(code);
   if (code !== state.code) return;
   const list = $('#history-list');
+  $('#history').hidden = false;
   if (!response.ok) {
     list.replaceChildren(el('li', cfg.textFailed, 'empty'));
     return;
@@ -282,6 +285,8 @@ function updateButtons() {
   }
   previewButton.disabled = state.busy || !canPreview();
   cancelButton.disabled = state.busy || (!state.tool && !state.pending);
+  // While a tool draws or a preview is up, a click on a neighbouring community is part of the edit.
+  planMap.overviewClickable(!state.tool && !state.pending && !state.busy);
 }
 
 function canPreview() {
@@ -301,6 +306,7 @@ function selectGrid(code) {
   showGridCard(code);
 }
 
+planMap.onCommunityClick = (code) => openCommunity(code);
 planMap.onGridClick = (code) => {
   if (state.pending || state.busy) return;
   if (state.tool === 'merge') {
@@ -481,7 +487,7 @@ async function preview(edit = currentEdit(), opLabel = OP_LABELS[state.tool]) {
     state.pending = {edit, result: response.body, tool: state.tool};
     planMap.showPreview(response.body);
     renderImpact($('#impact'), response.body, {
-      target: state.plan.target, text, opLabel, community: state.code,
+      target: state.plan.target, text, opLabel, community: state.code, communityName: state.plan.community.name,
       names: new Map(state.plan.grids.features.map((feature) => [feature.properties.code, feature.properties.name])),
     });
     setHint(cfg.textHintPreview);
@@ -601,5 +607,9 @@ if (wanted && communities.some((community) => community.code === wanted)) {
   await loadCommunity(wanted);
 } else if (communities.length === 1) {
   await loadCommunity(communities[0].code);
+} else {
+  // Nothing picked yet: the whole territory, each community a click away (not a blank map of China).
+  planMap.fitOverview();
+  setHint(cfg.textHintPickCommunity);
 }
 mapEl.dataset.started = 'true';

@@ -26,10 +26,19 @@ function shortCode(code, community) {
   return community && code.startsWith(community) && code.length === community.length + 3 ? code.slice(-3) : code;
 }
 
-function gridCell(code, community, name = '') {
+// Inside one community its name (and the province…street before it) says nothing: "辽宁省鞍山市…建国社区安乐巷11号1号楼"
+// reads "安乐巷11号1号楼", "建国社区第一网格" reads "第一网格". The full text stays in the tooltip.
+export function local(text, communityName) {
+  if (!text || !communityName) return text ?? '';
+  const at = text.lastIndexOf(communityName);
+  const rest = at < 0 ? '' : text.slice(at + communityName.length).trim();
+  return rest || text;
+}
+
+function gridCell(code, community, name = '', communityName = '') {
   const cell = el('td', shortCode(code, community), 'code');
-  if (code) cell.title = code;
-  if (name) cell.append(el('span', name, 'grid-name'));
+  if (code) cell.title = name ? `${code} ${name}` : code;
+  if (name) cell.append(el('span', local(name, communityName), 'grid-name'));
   return cell;
 }
 
@@ -41,7 +50,7 @@ function emptyRow(columns, text) {
   return row;
 }
 
-export function renderImpact(root, result, {target, text, opLabel, community, names}) {
+export function renderImpact(root, result, {target, text, opLabel, community, communityName, names}) {
   const impact = result.impact ?? {};
   root.querySelector('[data-field="op"]').textContent = opLabel ?? '';
 
@@ -59,7 +68,7 @@ export function renderImpact(root, result, {target, text, opLabel, community, na
   for (const row of impact.grids ?? []) {
     const tr = el('tr', null, `status-${row.status}`);
     tr.dataset.code = row.code;
-    tr.append(gridCell(row.code, community, names?.get(row.code)));
+    tr.append(gridCell(row.code, community, names?.get(row.code), communityName));
     const households = change(row.households_before, row.households_after, target);
     households.dataset.field = 'households';
     const population = change(row.population_before, row.population_after, null);
@@ -76,8 +85,8 @@ export function renderImpact(root, result, {target, text, opLabel, community, na
   buildings.replaceChildren();
   for (const moved of impact.buildings_moved ?? []) {
     const tr = el('tr');
-    const name = el('td', moved.address || moved.code, 'building');
-    name.title = moved.code ?? '';
+    const name = el('td', local(moved.address, communityName) || moved.code, 'building');
+    name.title = [moved.address, moved.code].filter(Boolean).join(' · ');
     tr.append(name, gridCell(moved.from, community), gridCell(moved.to, community));
     buildings.append(tr);
   }

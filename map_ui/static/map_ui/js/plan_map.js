@@ -30,6 +30,7 @@ export class PlanMap {
     this.target = null;
     this.selected = new Set();
     this.onGridClick = () => {};
+    this.onCommunityClick = () => {};
     this.plainGround = element.classList.contains('basemap-none');
 
     const map = L.map(element, {zoomControl: false, minZoom: 4, maxZoom: 20});
@@ -42,6 +43,9 @@ export class PlanMap {
     map.getPane('outline').style.pointerEvents = 'none';
     map.getPane('preview').style.pointerEvents = 'none';
     map.createPane('buildings').style.zIndex = 430;
+    // Every community in scope, under the grids: where to start on a district of 88 communities, and the
+    // neighbours around the one being edited (click one to switch). Never snapped to, never edited.
+    map.createPane('overview').style.zIndex = 350;
     map.getPane('buildings').style.pointerEvents = 'none';
 
     // Grids and buildings stay snappable (Geoman snaps to every vector layer not marked snapIgnore), so an
@@ -55,6 +59,20 @@ export class PlanMap {
       style: {color: '#1d4e89', weight: 2.5, fill: false, dashArray: '7 5'},
     });
     this.preview = L.layerGroup([], {pane: 'preview'});
+    this.current = null;
+    this.overview = L.geoJSON(null, {
+      pane: 'overview', pmIgnore: true, snapIgnore: true, style: (feature) => this.overviewStyle(feature),
+      onEachFeature: (feature, layer) => {
+        const properties = feature.properties;
+        layer.bindTooltip(`${properties.name ?? ''} · ${properties.code}`, {sticky: true, className: 'community-tip'});
+        layer.on('click', (event) => {
+          if (properties.code === this.current) return;  // its grids (and the create tool) own that area
+          L.DomEvent.stopPropagation(event);
+          this.onCommunityClick(properties.code);
+        });
+      },
+    });
+    this.overview.addTo(map);
     for (const layer of [this.grids, this.buildings, this.outline, this.preview]) layer.addTo(map);
 
     this.addTiles(JSON.parse(element.dataset.tileLayers || '[]'));
@@ -88,6 +106,33 @@ export class PlanMap {
       fillColor: COLOURS[band(feature.properties.households, this.target)],
       fillOpacity: this.plainGround ? 0.75 : 0.45,
     };
+  }
+
+  overviewStyle(feature) {
+    const current = feature.properties.code === this.current;
+    return {
+      color: current ? '#1d4e89' : '#5b7190', weight: current ? 0 : 1.2, fillColor: '#dbe5f1',
+      fillOpacity: current ? 0 : (this.current ? 0.35 : 0.6),
+    };
+  }
+
+  showOverview(features) {
+    this.overview.clearLayers();
+    this.overview.addData({type: 'FeatureCollection', features});
+  }
+
+  overviewClickable(on) {
+    this.map.getPane('overview').style.pointerEvents = on ? '' : 'none';
+  }
+
+  markCurrent(code) {
+    this.current = code;
+    this.overview.setStyle((feature) => this.overviewStyle(feature));
+  }
+
+  fitOverview() {
+    const bounds = this.overview.getBounds();
+    if (bounds.isValid()) this.map.fitBounds(bounds, {paddingTopLeft: [360, 20], paddingBottomRight: [20, 20]});
   }
 
   buildingStyle() {
