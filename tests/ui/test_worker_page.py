@@ -267,12 +267,27 @@ def test_patrol_mode_records_a_track(server, phone, town, bob):
     page.wait_for_timeout(1_000)
     page.context.set_geolocation({"latitude": 41.1007, "longitude": 122.9955})
     page.wait_for_function("document.querySelector('#patrol-status').textContent.includes('0.02')")
+    # The status pill reads on one line on the phone (it wrapped "… 0 分\n钟" at half the screen's width).
+    pill = page.locator("#patrol-status")
+    line = float(pill.evaluate("node => parseFloat(getComputedStyle(node).lineHeight) || 18"))
+    assert pill.evaluate("node => node.clientHeight") < 2 * line
     page.click("#patrol-toggle")
     assert eventually(lambda: Patrol.objects.filter(worker__user=bob, ended_at__isnull=False).exists())
     patrol = Patrol.objects.get(worker__user=bob)
     assert patrol.point_count == 2
     assert patrol.distance_m == pytest.approx(22.2, abs=0.5)
     assert page.locator("#patrol-toggle").get_attribute("aria-pressed") == "false"
+
+
+def test_a_patrol_with_location_refused_ends_at_once_instead_of_recording_nothing(server, phone, town, bob):
+    page = log_in(phone(geolocation=False), server, bob)
+    page.click("#patrol-toggle")
+    page.wait_for_selector("#toast.error:visible")
+    assert "定位" in page.locator("#toast").text_content()
+    page.wait_for_function("document.querySelector('#patrol-toggle').getAttribute('aria-pressed') === 'false'")
+    assert page.locator("#patrol-status").is_hidden()
+    assert eventually(lambda: Patrol.objects.filter(worker__user=bob, ended_at__isnull=False).exists())
+    assert not Patrol.objects.filter(worker__user=bob, ended_at__isnull=True).exists()
 
 
 def test_the_page_opens_offline_and_what_is_reported_there_is_sent_later(server, phone, town, alice, bob):

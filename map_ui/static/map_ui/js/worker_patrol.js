@@ -88,13 +88,21 @@ export class Patrol {
     this.line.addTo(this.map);
     if (!navigator.geolocation) {
       this.onError();
+      this.stop();
       return;
     }
     this.watch = navigator.geolocation.watchPosition(
-      (position) => this.fix(position), () => this.onError(),
+      (position) => this.fix(position), (error) => this.lost(error),
       {enableHighAccuracy: true, maximumAge: 0, timeout: 30000},
     );
     this.timer = setInterval(() => this.sendBatch(), BATCH_MS);
+  }
+
+  /* No fix this time (a basement, a timeout): say so and keep listening. Location refused: nothing can ever
+   * be recorded, so the patrol ends at once instead of showing "巡查中" over an empty track. */
+  lost(error) {
+    this.onError();
+    if (error?.code === error?.PERMISSION_DENIED) this.stop();
   }
 
   halt() {
