@@ -16,6 +16,9 @@ In a scratch database holding the demo city (bench/scratch.py), uvicorn with 2 w
 2. peer, in the same run: the same SQL and the same position tracking, but one connection with its own
    LISTEN per client (an ASGI app in this file, scope by a prefix in the URL, no auth), `--peer-clients`
    clients (the cluster allows 200 connections in all, so the peer cannot be run at 200), same rate.
+   Meanwhile one boundary change a second (NOTIFY gridgis_territory, as the planner's commit sends, rotating
+   through the city's communities) rides the same listener: territory hints delivered, lost, outside scope,
+   and their latency from the NOTIFY.
 Goals: 0 events lost, none outside scope, sessions flat as clients grow, p95 latency within 2 s.
 """
 
@@ -111,6 +114,7 @@ class ClientResult:
     case_ids: list[int] = field(default_factory=list)
     stamped: list[float] = field(default_factory=list)  # the event's `at`
     received: list[float] = field(default_factory=list)
+    hints: list[tuple[str, int, float]] = field(default_factory=list)  # territory: community, version, arrival
     reconnects: int = 0
 
 
@@ -151,13 +155,18 @@ async def _one_client(port: int, path: str, header: str, result: ClientResult, c
 
 
 def _record(lines: list[bytes], result: ClientResult) -> str | None:
-    received, cursor, data = time.time(), None, None
+    received, cursor, data, kind = time.time(), None, None, b"message"
     for line in lines:
         if line.startswith(b"id: "):
             cursor = line[4:].decode()
         elif line.startswith(b"data: "):
             data = line[6:]
-    if data is not None and data.startswith(b"{"):
+        elif line.startswith(b"event: "):
+            kind = line[7:]
+    if kind == b"territory":  # a hint: no id, the cursor stays
+        hint = json.loads(data)
+        result.hints.append((hint["community"], hint["version"], received))
+    elif data is not None and data.startswith(b"{"):
         event = json.loads(data)
         result.ids.append(event["event_id"])
         result.case_ids.append(event["case_id"])
@@ -259,6 +268,23 @@ def creator_main(share, dbname, via_api, port, token, bodies, rate, go, done_que
         thread.join()
     done_queue.put({"sent": len(range(k, len(bodies), of)), "failures": len(failures),
                     "seconds": time.time() - started, "committed": committed})
+
+
+def hinter_main(dbname, communities, go, stop, sent_queue) -> None:
+    """One NOTIFY gridgis_territory a second from `go` to `stop`, as a planner's commit sends it."""
+    sent = []
+    with psycopg.connect(conninfo(dbname), autocommit=True, application_name="bench-creator") as conn:
+        go.wait()
+        started = time.time()
+        for version in itertools.count(1):
+            if stop.wait(max(0.0, started + version - 1 - time.time())):
+                break
+            community = communities[version % len(communities)]
+            sent_at = time.time()
+            conn.execute("SELECT pg_notify('gridgis_territory', %s)",
+                         [json.dumps({"community": community, "version": version})])
+            sent.append((community, version, sent_at))
+    sent_queue.put(sent)
 
 
 # --- the scratch city: viewers, an operator, report bodies ----------------------------------------------------
@@ -394,6 +420,7 @@ class Sessions:
 @dataclass
 class Run:
     results: list[ClientResult]
+    hints_sent: list[tuple[str, int, float]]
     sessions_by_clients: list[tuple[int, tuple[int, int, int]]]
     sessions_under_load: list[tuple[int, int, int]]
     created: dict
@@ -401,7 +428,7 @@ class Run:
 
 
 def run_load(port: int, server: subprocess.Popen, specs: list[tuple[str, str, str]], sessions: Sessions,
-             bodies: list[dict], args, operator_token: str) -> Run:
+             bodies: list[dict], args, operator_token: str, communities: list[str] | None = None) -> Run:
     ctx = multiprocessing.get_context("spawn")
     counter, waves, stop, results_queue = ctx.Value("i", 0), ctx.Value("i", 0), ctx.Event(), ctx.Queue()
     groups = [specs[k::CLIENT_PROCESSES] for k in range(CLIENT_PROCESSES)]
@@ -421,6 +448,10 @@ def run_load(port: int, server: subprocess.Popen, specs: list[tuple[str, str, st
                 for k in range(CREATOR_PROCESSES)]
     for creator in creators:
         creator.start()
+    hints_stop, hints_done = ctx.Event(), ctx.Queue()
+    hinter = ctx.Process(target=hinter_main, args=(args.dbname, communities, go, hints_stop, hints_done))
+    if communities:
+        hinter.start()
     time.sleep(3.0)  # Django set up in the creators
     serving = [server.pid, *_children(server.pid), *sessions.listening_backends()]
     cpu_before = _cpu_seconds(serving)
@@ -430,6 +461,10 @@ def run_load(port: int, server: subprocess.Popen, specs: list[tuple[str, str, st
     load_end = time.monotonic()
     for creator in creators:
         creator.join()
+    hints_stop.set()
+    hints_sent = hints_done.get(timeout=30) if communities else []
+    if communities:
+        hinter.join()
     created = {"sent": sum(s["sent"] for s in shares), "failures": sum(s["failures"] for s in shares),
                "seconds": max(s["seconds"] for s in shares),
                "committed": {k: v for s in shares for k, v in s["committed"].items()}}
@@ -439,7 +474,7 @@ def run_load(port: int, server: subprocess.Popen, specs: list[tuple[str, str, st
     results = [r for _ in procs for r in results_queue.get(timeout=60)]
     for proc in procs:
         proc.join()
-    return Run(results, by_clients, sessions.between(load_start, load_end), created, cpu)
+    return Run(results, hints_sent, by_clients, sessions.between(load_start, load_end), created, cpu)
 
 
 def _children(pid: int) -> list[int]:
@@ -503,6 +538,33 @@ def judge(results: list[ClientResult], expected_by_name: dict[str, set[int]], fi
                    sum(r.reconnects for r in results), from_stamp, from_commit)
 
 
+@dataclass
+class HintVerdict:
+    sent: int
+    delivered: int
+    lost: int
+    outside: int
+    latency: list[float]  # ms from the NOTIFY to the arrival
+
+
+def judge_hints(results: list[ClientResult], sent: list[tuple[str, int, float]],
+                prefixes: dict[str, str]) -> HintVerdict:
+    """Each client must get the hints of the communities overlapping its territory (the hub's rule, from the
+    viewer's prefix: within it, or holding it), once, and no other."""
+    at = {(c, v): t for c, v, t in sent}
+    lost = outside = delivered = 0
+    latency = []
+    for result in results:
+        p = prefixes[result.name]
+        expected = {(c, v) for c, v, _ in sent if c.startswith(p) or p.startswith(c)}
+        got = {(c, v) for c, v, _ in result.hints}
+        delivered += len(result.hints)
+        lost += len(expected - got)
+        outside += len(got - expected)
+        latency += [(t - at[(c, v)]) * 1000 for c, v, t in result.hints if (c, v) in at]
+    return HintVerdict(len(sent), delivered, lost, outside, latency)
+
+
 def expected_events(viewers: list[Viewer], first_id: int) -> dict[str, set[int]]:
     """Per viewer, the run's events on cases that cases_for lets the viewer see."""
     from gridgis.cases.models import CaseEvent
@@ -529,7 +591,7 @@ def pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else (values or [float("nan")])[0]
 
 
-def print_report(args, ours: Run, ours_v: Verdict, peer: Run, peer_v: Verdict) -> bool:
+def print_report(args, ours: Run, ours_v: Verdict, peer: Run, peer_v: Verdict, hints: HintVerdict) -> bool:
     def row(label, a, b):
         print(f"  {label:<44}{a:>16}{b:>16}")
 
@@ -548,6 +610,9 @@ def print_report(args, ours: Run, ours_v: Verdict, peer: Run, peer_v: Verdict) -
         row(f"latency {label} p50/p95/max (ms)", _triple(a), _triple(b))
     row("events lost (goal 0)", ours_v.lost, peer_v.lost)
     row("events outside the client's scope (goal 0)", ours_v.outside, peer_v.outside)
+    row("territory hints sent / delivered", f"{hints.sent} / {hints.delivered}", "-")
+    row("territory hints lost / outside scope (goal 0)", f"{hints.lost} / {hints.outside}", "-")
+    row("territory hint latency p50/p95/max (ms)", _triple(hints.latency), "-")
     row("server CPU s (uvicorn + listening backends)", f"{ours.cpu_s:.1f}", f"{peer.cpu_s:.1f}")
     row("  per 1000 events delivered", f"{ours.cpu_s / ours_v.deliveries * 1000:.2f}",
         f"{peer.cpu_s / max(peer_v.deliveries, 1) * 1000:.2f}")
@@ -571,7 +636,8 @@ def print_report(args, ours: Run, ours_v: Verdict, peer: Run, peer_v: Verdict) -
           f"peer at {len(ours.results)} clients would need ≥ {len(ours.results)} sessions "
           f"(max_connections here: {args.max_connections})")
     flat = max(s[0] for _, s in ours.sessions_by_clients[1:]) - min(s[0] for _, s in ours.sessions_by_clients[1:]) <= 2
-    met = ours_v.lost == 0 and ours_v.outside == 0 and flat and pct(ours_v.from_stamp, 95) <= GOAL_P95_MS
+    met = (ours_v.lost == 0 and ours_v.outside == 0 and flat and pct(ours_v.from_stamp, 95) <= GOAL_P95_MS
+           and hints.lost == 0 and hints.outside == 0)
     print("goals met" if met else "goal missed")
     return met
 
@@ -607,6 +673,9 @@ def main() -> int:
         StaffRole.objects.create(user=operator, role=StaffRole.Role.COMMAND_CENTRE, scope_code="210302")
         operator_token = Token.objects.create(user=operator).key
         viewers = make_viewers(args.clients)
+        from gridgis.territory.models import Community
+
+        communities = list(Community.objects.order_by("code").values_list("code", flat=True))
         worker_grids = [v.prefix for v in viewers if v.kind == "worker"]
         ours_bodies = report_bodies(int(args.rate * args.seconds), worker_grids, seed=1)
         peer_bodies = report_bodies(int(args.rate * args.peer_seconds), worker_grids, seed=2)
@@ -621,8 +690,9 @@ def main() -> int:
                          for v in viewers]
                 first = last_event_id()
                 connection.close()
-                ours = run_load(PORT, servers[0], specs, sessions, ours_bodies, args, operator_token)
+                ours = run_load(PORT, servers[0], specs, sessions, ours_bodies, args, operator_token, communities)
                 ours_v = judge(ours.results, expected_events(viewers, first), first, ours.created["committed"])
+                hints = judge_hints(ours.results, ours.hints_sent, {v.user.username: v.prefix for v in viewers})
                 peer_specs = [(v.user.username, f"/?prefix={v.prefix}", "") for v in peer_viewers]
                 first = last_event_id()
                 connection.close()
@@ -633,7 +703,7 @@ def main() -> int:
         finally:
             for server in servers:
                 stop_server(server)
-    return 0 if print_report(args, ours, ours_v, peer, peer_v) else 1
+    return 0 if print_report(args, ours, ours_v, peer, peer_v, hints) else 1
 
 
 if __name__ == "__main__":
