@@ -1,14 +1,16 @@
 """The planner reads only the part of a community an edit works on (the grids meeting it, and the buildings and
 open cases lying in them): on a community of 6 × 4 grids, with buildings straddling borders, buildings and
 cases registered to the wrong grid and a case in a retired grid, every edit's preview says exactly what it says
-when the whole community is read."""
+when the whole community is read. And GET plan/ (built by PostGIS) lists every building."""
 
 from __future__ import annotations
 
 import itertools
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+from rest_framework.test import APIClient
 
 from gridgis.cases.models import Case
 from gridgis.territory.models import Building, Community, District, Grid, Street
@@ -110,3 +112,19 @@ def test_the_wrongly_registered_building_and_case_move_with_the_edit_that_covers
     stray = Case.objects.get(grid__code=code(0, 0), location__intersects=rect(*cell(2, 1)))
     cases = {m["id"]: (m["from"], m["to"]) for m in result.body["impact"]["cases_moved"]}
     assert cases[stray.pk] == (code(0, 0), code(2, 1))
+
+
+def test_plan_lists_every_building_with_its_grid_and_the_unassigned_one_without(big_town):
+    client = APIClient()
+    client.force_authenticate(get_user_model().objects.create_superuser(username="root", email="", password=None))
+    response = client.get(f"/api/v1/communities/{COMMUNITY}/plan/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    features = {f["properties"]["id"]: f for f in body["buildings"]["features"]}
+    assert len(features) == Building.objects.count()
+    for b in Building.objects.select_related("grid"):
+        assert features[b.pk]["properties"]["grid_code"] == (b.grid.code if b.grid else None)
+    x, y = features[Building.objects.get(code="Q0").pk]["geometry"]["coordinates"][0][0][0]
+    assert (round(x, 6), round(y, 6)) == (x, y)  # 6 decimals (≈10 cm) are enough to draw and snap to
+    assert len(body["grids"]["features"]) == COLS * ROWS
