@@ -169,7 +169,26 @@ def test_a_grid_shows_its_worker_and_its_open_cases(wall, alice, bob, browser_lo
     page.wait_for_selector("#wall-map[data-ready=true]")
     assert page.text_content(".wall-head h1") == "Command centre · Live cases"
     assert page.text_content(".live-counts .tile .label") == "Open"
+    # Labels capitalised alike (they read "Open", "overdue", "supervised"), the action an imperative.
+    assert page.locator(".live-counts .tile .label").all_text_contents() == [
+        "Open", "Overdue", "Supervised", "New today"]
+    assert page.text_content("#case-card [data-action=supervise]") == "Supervise"
+    assert title_lines(page) == 1
     assert page.get_attribute("html", "lang") == "en"
+    assert browser_log.errors == []
+
+
+def title_lines(page) -> int:
+    """How many lines the wall's title takes (it wrapped "… 实时案件态\n势" beside the clock)."""
+    return page.locator(".wall-head h1").evaluate(
+        "h1 => { const style = getComputedStyle(h1);"
+        " const line = parseFloat(style.lineHeight) || 1.2 * parseFloat(style.fontSize);"
+        " return Math.round(h1.getBoundingClientRect().height / line); }")
+
+
+def test_the_title_reads_on_one_line_beside_the_clock(wall, alice, browser_log):
+    page = wall(alice)
+    assert title_lines(page) == 1
     assert browser_log.errors == []
 
 
