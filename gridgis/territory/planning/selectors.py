@@ -180,6 +180,9 @@ def load_state(community: Community, near=None, codes: set[str] | None = None) -
             lying_in = {r[0]: r for r in cursor.fetchall()}  # once each, though on a border of two grids read
             seen = {r[0] for r in c_rows}
             c_rows += [r for pk, r in lying_in.items() if pk not in seen]
+    # In id order, however read: the engine's result (down to the order of vertices) follows its input's order.
+    b_rows.sort(key=lambda r: r[0])
+    c_rows.sort(key=lambda r: r[0])
     b_geoms = _shapes([r[4] for r in b_rows])
     buildings = [EngineBuilding(r[0], g, r[1], r[2], r[3]) for r, g in zip(b_rows, b_geoms, strict=True)]
     points = shapely.from_wkb([bytes(r[2]) if r[2] is not None else None for r in c_rows]) if c_rows else []
