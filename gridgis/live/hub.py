@@ -207,11 +207,15 @@ async def _doorbell(conn: psycopg.AsyncConnection, timeout: float, other: Other 
     table says what). Notifications on other channels go to `other` as they come, and the wait goes on."""
     deadline = time.monotonic() + timeout
     while (left := deadline - time.monotonic()) > 0:
+        rung = False
+        # Never leave the loop early: what came in the same packet would be dropped with the generator.
         async for note in conn.notifies(timeout=left, stop_after=1):
             if note.channel == CHANNEL:
-                return
-            if other is not None:
+                rung = True
+            elif other is not None:
                 other(note)
+        if rung:
+            return
 
 
 async def _swallow(conn: psycopg.AsyncConnection, other: Other = None) -> None:

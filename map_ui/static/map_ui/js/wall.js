@@ -1,7 +1,7 @@
 /* The command centre's wall map (/wall/). Data: /api/v1/wall/ (open cases in view as points or server-side
  * clusters, per-grid load, live counts), the stats API (rates per street/community), the territory API
  * (polygons, a grid's workers), the cases API (a case, its actions) and the live SSE stream, which moves
- * markers, counts and the ticker without a reload. Configuration and translated text come from data-
+ * markers, counts and the ticker without a reload, and redraws the grids when a planner commits new boundaries. Configuration and translated text come from data-
  * attributes on #wall-map. Text from the data reaches the DOM only through textContent. */
 /* global L */
 

@@ -1,6 +1,7 @@
 /* Grid change notices on the phone page: the bell's unread count, the notices sheet, marking read. A planner's
- * commit writes them (/api/v1/notices/); when a newer one arrives than the page has seen, `onArrived` is told
- * (the page redraws the worker's grids and reloads the case list: the boundary changed). Text from the server
+ * commit writes them (/api/v1/notices/), and its live `territory` event makes the page refresh them at once
+ * (worker.js); when a newer one arrives than the page has seen, `onArrived` is told (the page redraws the
+ * worker's grids and reloads the case list: the boundary changed). Text from the server
  * reaches the DOM only through textContent. */
 
 function el(tag, className, text) {
