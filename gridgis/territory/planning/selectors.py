@@ -126,8 +126,11 @@ WHERE b.id IN (SELECT id FROM territory_building WHERE grid_id = ANY(%(grids)s)
 _CASES_OF_SQL = """
 SELECT id, grid_id, ST_AsBinary(location) FROM cases_case WHERE grid_id = ANY(%(grids)s) AND status = ANY(%(open)s)
 """
-# … and those of the community's other grids lying in the `grids` read (the edit may move them).
-_CASES_IN_SQL = """
+# The engine's open cases: those of the grids read (`of`: and of retired grids), and the community's others
+# lying in the grids read (the edit may move them). Two plain parts, each planned in a fraction of a ms.
+_ENGINE_CASES_SQL = """
+SELECT id, grid_id, ST_AsBinary(location) FROM cases_case WHERE grid_id = ANY(%(of)s) AND status = ANY(%(open)s)
+UNION ALL
 SELECT c.id, c.grid_id, ST_AsBinary(c.location)
 FROM territory_grid f JOIN cases_case c ON ST_Intersects(c.location, f.geom)
 WHERE f.id = ANY(%(grids)s) AND c.grid_id = ANY(%(all)s) AND c.status = ANY(%(open)s)
@@ -150,47 +153,45 @@ def load_state(community: Community, near=None, codes: set[str] | None = None) -
     edit works on, or None) or `codes`, only the buildings and open cases of the grids meeting that area (or
     named), or lying in them, are read (enough for an edit that changes no other grid; the caller checks that:
     State.covers); without, all of them."""
-    grid_rows = list(Grid.objects.filter(community=community).annotate(wkb=AsWKB("geom")).order_by("code"))
+    # Retired grids too: open cases may still be registered to them (the engine places them again).
+    every = list(Grid.all_objects.filter(community=community).annotate(wkb=AsWKB("geom")).order_by("code"))
+    grid_rows = [g for g in every if g.retired_at is None]
     grids = {g.code: g for g in grid_rows}
     grid_geoms = dict(zip(grids, _shapes([g.wkb for g in grid_rows]), strict=True))
     outline = shapely.from_wkb(bytes(community.geom.wkb))
     area = near(grid_geoms) if near is not None else None
     loaded = set(codes) & set(grids) if codes is not None else None if area is None else _meeting(grid_geoms, area)
+    code_of = {g.pk: g.code for g in every}
+    retired = [g.pk for g in every if g.retired_at is not None]
 
-    # Open cases may still be registered to retired grids (the engine places them again).
-    codes = {g.pk: g.code for g in grid_rows}
-    codes.update(Grid.all_objects.filter(community=community, retired_at__isnull=False).values_list("pk", "code"))
-    retired = [pk for pk, k in codes.items() if k not in grids]
     if loaded is None:
         inside = Q(grid__in=grid_rows) | Q(grid__isnull=True, geom__intersects=community.geom)
         b_rows = list(Building.objects.filter(inside).annotate(wkb=AsWKB("geom"))
                       .values_list("id", "households", "population", "grid__code", "wkb"))
         with connection.cursor() as cursor:
-            cursor.execute(_CASES_OF_SQL, {"grids": list(codes), "open": _OPEN})
+            cursor.execute(_CASES_OF_SQL, {"grids": list(code_of), "open": _OPEN})
             c_rows = cursor.fetchall()
     else:
         read = [grids[k].pk for k in sorted(loaded)]
-        params = {"grids": read, "all": [g.pk for g in grid_rows], "community": community.pk, "open": _OPEN}
+        params = {"grids": read, "all": [g.pk for g in grid_rows], "community": community.pk, "open": _OPEN,
+                  "of": read + retired}
         with connection.cursor() as cursor:
             cursor.execute(_ENGINE_BUILDINGS_SQL, params)
             b_rows = cursor.fetchall()
-            cursor.execute(_CASES_OF_SQL, {"grids": read + retired, "open": _OPEN})
-            c_rows = cursor.fetchall()
-            cursor.execute(_CASES_IN_SQL, params)
-            lying_in = {r[0]: r for r in cursor.fetchall()}  # once each, though on a border of two grids read
-            seen = {r[0] for r in c_rows}
-            c_rows += [r for pk, r in lying_in.items() if pk not in seen]
+            cursor.execute(_ENGINE_CASES_SQL, params)
+            # Once each, though registered to a grid read and lying in one, or on the border of two.
+            c_rows = list({r[0]: r for r in cursor.fetchall()}.values())
     # In id order, however read: the engine's result (down to the order of vertices) follows its input's order.
     b_rows.sort(key=lambda r: r[0])
     c_rows.sort(key=lambda r: r[0])
     b_geoms = _shapes([r[4] for r in b_rows])
     buildings = [EngineBuilding(r[0], g, r[1], r[2], r[3]) for r, g in zip(b_rows, b_geoms, strict=True)]
     points = shapely.from_wkb([bytes(r[2]) if r[2] is not None else None for r in c_rows]) if c_rows else []
-    cases = [OpenCase(r[0], p, codes[r[1]]) for r, p in zip(c_rows, points, strict=True)]
+    cases = [OpenCase(r[0], p, code_of[r[1]]) for r, p in zip(c_rows, points, strict=True)]
 
     engine = EngineCommunity(outline, grid_geoms, buildings, cases, rules=rules(), code=community.code)
     state = State(community, engine, grids, loaded=loaded)
-    state.open_counts = open_counts(codes)
+    state.open_counts = open_counts(code_of)
     state.workers = workers_by_grid(grid_rows)
     return state
 
