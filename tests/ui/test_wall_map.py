@@ -174,6 +174,13 @@ def test_a_grid_shows_its_worker_and_its_open_cases(wall, alice, bob, browser_lo
         "Open", "Overdue", "Supervised", "New today"]
     assert page.text_content("#case-card [data-action=supervise]") == "Supervise"
     assert title_lines(page) == 1
+    # The case card's labels all start with a capital ("status", "deadline" came from field names).
+    marker(page, case).click()
+    page.wait_for_selector("#case-card:not([hidden])")
+    labels = page.locator("#case-card .facts dt").evaluate_all(
+        "dts => dts.map(dt => dt.innerText.trim())")
+    assert len(labels) == 7
+    assert [label for label in labels if not label[0].isupper()] == []
     assert page.get_attribute("html", "lang") == "en"
     assert browser_log.errors == []
 
