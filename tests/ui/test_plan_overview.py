@@ -68,3 +68,37 @@ def test_the_planner_starts_from_every_community_on_the_map_and_opens_one_with_a
     page.mouse.click(*at(page, 123.0, 41.085))
     expect(page.locator("#community-card [data-field=name]")).to_have_text("蓝天社区")
     assert browser_log.errors == []
+
+
+def test_the_impact_table_fits_its_panel_in_english(log_in, live_server, planner, browser_log):
+    page = log_in(planner)
+    page.goto(f"{live_server.url}/plan/")
+    page.click(".lang-switch button[value=en]")
+    page.wait_for_selector("html[lang=en]", state="attached")
+    page.wait_for_selector("#plan-map[data-started='true']", state="attached")
+    page.select_option("#community-select", "210302001002")
+    page.wait_for_selector("#plan-map[data-state='ready']", state="attached")
+    page.locator(".leaflet-overlay-pane path.leaflet-interactive").first.click()
+    page.click("button[data-tool=reshape]")
+    page.evaluate("outline => gridPlan.setOutline(outline)", WIDER_WEST)
+    page.click("#preview-button")
+    expect(page.locator("#impact-grids td.state").first).to_contain_text("Changed")
+    # Nothing cut off at the panel's edge, and no word broken in two ("Chang" / "ed").
+    assert page.evaluate("document.querySelector('#impact-grids').scrollWidth"
+                         " <= document.querySelector('#impact').clientWidth")
+    words = page.locator("#impact-grids td.state").evaluate_all("""cells => cells.flatMap(cell => {
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        const broken = [];
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (const match of node.data.matchAll(/[A-Za-z]+/g)) {
+                const range = document.createRange();
+                range.setStart(node, match.index);
+                range.setEnd(node, match.index + match[0].length);
+                if (range.getClientRects().length > 1) broken.push(match[0]);
+            }
+        }
+        return broken;
+    })""")
+    assert words == []
+    assert page.locator("#impact-grids th").all_inner_texts()[-1] == "Status"
+    assert browser_log.errors == []
