@@ -233,6 +233,8 @@ def test_merge_and_auto_partition_previews_and_cancel_discards_them(log_in, live
 
     impact = page.locator("#impact")
     expect(impact.locator("#impact-grids tr.status-retired")).to_have_count(1)
+    # A retired grid is just retired, not also "outside the target range" with its 0 households.
+    expect(impact.locator("#impact-grids tr.status-retired .out")).to_have_count(0)
     expect(impact.locator("#impact-buildings tbody tr")).to_have_count(1)  # the retired grid's one building
     page.click("#discard-button")
     expect(impact).to_be_hidden()

@@ -75,7 +75,8 @@ export function renderImpact(root, result, {target, text, opLabel, community, co
     population.dataset.field = 'population';
     tr.append(households, population);
     const state = el('td', text[`status_${row.status}`] ?? row.status, 'state');
-    if (row.in_target_after === false) state.append(el('span', ` · ${text.outOfTarget}`, 'out'));
+    // A retired grid has no households to be out of range with.
+    if (row.in_target_after === false && row.status !== 'retired') state.append(el('span', ` · ${text.outOfTarget}`, 'out'));
     tr.append(state);
     grids.append(tr);
   }
