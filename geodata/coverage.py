@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 import geopandas as gpd
@@ -129,12 +130,18 @@ def local_equal_area_crs(frame: gpd.GeoDataFrame) -> CRS:
     return CRS.from_proj4(f"+proj=laea +lat_0={lat:.6f} +lon_0={lon:.6f} +ellps=WGS84 +units=m +no_defs")
 
 
+@lru_cache(maxsize=64)
+def _from_lonlat(crs: CRS) -> Transformer:
+    # ~20 ms to build; the planner checks the same community (the same centred CRS) edit after edit.
+    return Transformer.from_crs(WGS84, crs, always_xy=True)
+
+
 class _Ruler:
     """Projects WGS84 geometries to the local equal-area CRS, all coordinates of a batch in one call.
     Only for measuring results: overlaying projected shapes is what this module must not do."""
 
     def __init__(self, crs: CRS):
-        self._transformer = Transformer.from_crs(WGS84, crs, always_xy=True)
+        self._transformer = _from_lonlat(crs)
 
     def project(self, geoms: np.ndarray) -> np.ndarray:
         """Vertex by vertex: good for distances (a chord strays millimetres from its curve), not for
