@@ -118,7 +118,14 @@ def test_the_page_switches_to_english(log_in, alice, screenshot):
     wait_for_map(page)
     expect(page.locator(".panel h1")).to_have_text("Grid map")
     expect(page.locator(".counts")).to_contain_text("Households")
+    # Counts are plural, like "Households" ("District 1 · Street 10 · Community 88" read as one of each).
+    assert page.locator(".counts dt").all_inner_texts() == [
+        "Districts", "Streets", "Communities", "Grids", "Buildings", "Households"]
     expect(page.locator(".street-list")).to_contain_text("1 community · 2 grids")
+    # "Log out" on one line beside the user's name.
+    logout = page.locator(".panel-head .logout button")
+    assert logout.evaluate("b => b.getClientRects().length === 1 && b.offsetHeight < 2 * parseFloat("
+                           "getComputedStyle(b).fontSize) * 1.2 + 4")
     screenshot(page, "home-en")
 
 
