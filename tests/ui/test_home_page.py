@@ -122,6 +122,11 @@ def test_the_page_switches_to_english(log_in, alice, screenshot):
     assert page.locator(".counts dt").all_inner_texts() == [
         "Districts", "Streets", "Communities", "Grids", "Buildings", "Households"]
     expect(page.locator(".street-list")).to_contain_text("1 community · 2 grids")
+    # Each page link on a line of its own making: never broken across two lines.
+    for link in page.locator(".panel-head a.link").all():
+        assert link.evaluate("a => { const style = getComputedStyle(a);"
+                             " const line = parseFloat(style.lineHeight) || 1.2 * parseFloat(style.fontSize);"
+                             " return a.getBoundingClientRect().height < 1.5 * line; }"), link.inner_text()
     # "Log out" on one line beside the user's name.
     logout = page.locator(".panel-head .logout button")
     assert logout.evaluate("b => b.getClientRects().length === 1 && b.offsetHeight < 2 * parseFloat("
