@@ -10,7 +10,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import pgettext, pgettext_lazy
 from django.views.decorators.cache import never_cache
 
 from gridgis.cases.models import Case
@@ -23,6 +23,18 @@ from .basemap import basemap_name, tile_layers
 
 # The workflow steps a grid worker takes from the phone, in the order the buttons show.
 WORKER_ACTIONS = ("accept", "start", "hand_in", "request_extension", "return", "escalate")
+
+
+# The buttons' labels: the workflow's own words, under their own context so that English reads as an imperative
+# with a capital — the workflow's shared msgid "反馈" reads "handled" (a status) on the button that hands a case in.
+ACTION_LABELS = {
+    "accept": pgettext_lazy("grid worker action", "签收"),
+    "start": pgettext_lazy("grid worker action", "处置"),
+    "hand_in": pgettext_lazy("grid worker action", "反馈"),
+    "request_extension": pgettext_lazy("grid worker action", "申请延期"),
+    "return": pgettext_lazy("grid worker action", "退回"),
+    "escalate": pgettext_lazy("grid worker action", "上报"),
+}
 
 
 def _texts() -> dict[str, str]:
@@ -106,7 +118,7 @@ def worker_page(request):
         },
         "openStatuses": list(Case.OPEN_STATUSES),
         "statusLabels": {value: str(label) for value, label in Case.Status.choices},
-        "actions": {action: str(RULES[action].label) for action in WORKER_ACTIONS},
+        "actions": {action: str(ACTION_LABELS.get(action, RULES[action].label)) for action in WORKER_ACTIONS},
         "texts": _texts(),
     }
     context = {"worker": worker, "grids": grids, "basemap": basemap_name(), "config": config,

@@ -258,6 +258,20 @@ def test_bob_accepts_and_hands_in_from_the_page(server, phone, town, alice, bob,
     assert page.locator("#case-photos img").count() == 1
 
 
+def test_in_english_the_action_buttons_say_what_they_do(server, phone, town, alice, bob):
+    case = walk(new_case(), "in_progress", dispatcher=alice, handler=bob)
+    page = log_in(phone(), server, bob)
+    page.click(".lang-switch button[value=en]")
+    page.wait_for_selector("html[lang=en]", state="attached")
+    page.wait_for_selector("#worker-app[data-ready=true]")
+    page.click(f"li.case-item[data-case-id='{case.pk}'] button")
+    page.wait_for_selector("#detail-view:visible")
+    # "反馈" read "handled" (its status) on the button that hands the case in.
+    assert page.text_content("#action-hand_in") == "Hand in"
+    assert page.text_content("#action-request_extension") == "Request extension"
+    assert page.text_content("#action-escalate") == "Escalate"
+
+
 def test_patrol_mode_records_a_track(server, phone, town, bob):
     page = log_in(phone(), server, bob)
     page.click("#patrol-toggle")
