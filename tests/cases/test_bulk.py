@@ -20,6 +20,7 @@ import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,6 +35,7 @@ from gridgis.cases.bulk.territory import load_territory
 from gridgis.cases.models import Case, CaseEvent, Category
 from gridgis.cases.services import IntakeReport, case_create
 from gridgis.cases.worktime import SHANGHAI, add_working_hours
+from gridgis.territory.models import Grid
 from gridgis.workforce.models import StaffRole
 from tests.territory_factories import make_user
 
@@ -444,3 +446,17 @@ def test_reassigning_places_cases_as_place_does(tmp_path, town_with_workers):
         assert (case.grid, case.assignment_rule, case.assignment_distance_m) == (
             expected.grid, expected.rule, expected.distance_m), case.description
 
+
+
+@pytest.mark.django_db
+def test_a_retired_grid_takes_no_imported_cases(tmp_path, town_with_workers, category):
+    west, east = town_with_workers.west, town_with_workers.east
+    # The planner merged west into east: east now covers both, west stays only for its closed cases.
+    east.geom = MultiPolygon(Polygon.from_bbox((122.98, 41.09, 123.01, 41.11)), srid=4326)
+    east.save()
+    Grid.all_objects.filter(pk=west.pk).update(retired_at=timezone.now())
+    import_cases(path=write_csv(tmp_path / "cases.csv", [row(0, lon=122.995, lat=41.10, category=category.code,
+                                                             description="in the old west grid")]))
+    case = case_by("in the old west grid")
+    assert case.grid_id == east.pk
+    assert case.assignee.name == "陈晨"

@@ -28,6 +28,7 @@ SELECT g.id, g.code, ST_AsBinary(g.geom), g.community_id, c.street_id,
   (SELECT u.id FROM {users} u JOIN {roles} r ON r.user_id = u.id
    WHERE r.role = %(staff)s AND r.scope_code = c.code AND u.is_active ORDER BY u.id LIMIT 1)
 FROM {grids} g JOIN {communities} c ON c.id = g.community_id
+WHERE g.retired_at IS NULL  -- a grid the planner retired takes no new cases
 ORDER BY g.id
 """
 _DISTRICTS = "SELECT code, ST_AsBinary(geom) FROM {districts} ORDER BY code"
