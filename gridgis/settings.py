@@ -10,6 +10,7 @@ Environment:
   GRIDGIS_TIANDITU_KEY  the `tk` key for Tianditu WMTS
 """
 
+import math
 import os
 import secrets
 from pathlib import Path
@@ -40,6 +41,19 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be an integer, not {raw!r}") from exc
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from exc
+    if not math.isfinite(value) or value < 0:
+        raise ImproperlyConfigured(f"{name} must be a finite number ≥ 0, not {raw!r}")
+    return value
 
 
 def env_choice(name: str, default: str, choices: set[str]) -> str:
@@ -194,13 +208,13 @@ GRIDGIS = {
     "BASEMAP": env_choice("GRIDGIS_BASEMAP", "none", {"none", "osm", "tianditu"}),
     "TIANDITU_KEY": os.environ.get("GRIDGIS_TIANDITU_KEY", ""),
     # Coverage problems smaller than this are noise from digitising, not real gaps/overlaps.
-    "COVERAGE_TOLERANCE_M2": float(os.environ.get("GRIDGIS_COVERAGE_TOLERANCE_M2", "1.0")),
+    "COVERAGE_TOLERANCE_M2": env_float("GRIDGIS_COVERAGE_TOLERANCE_M2", 1.0),
     # A report outside every grid goes to the nearest grid within this distance, else to the unassigned queue.
-    "ASSIGN_MAX_DISTANCE_M": float(os.environ.get("GRIDGIS_ASSIGN_MAX_DISTANCE_M", "50")),
+    "ASSIGN_MAX_DISTANCE_M": env_float("GRIDGIS_ASSIGN_MAX_DISTANCE_M", 50),
     # The planner's grid editor: a grid (or a piece a split makes) must reach this area and width; smaller
     # leftovers of an edit are slivers, absorbed by the neighbour sharing the longest border.
-    "MIN_GRID_AREA_M2": float(os.environ.get("GRIDGIS_MIN_GRID_AREA_M2", "1000")),
-    "MIN_GRID_WIDTH_M": float(os.environ.get("GRIDGIS_MIN_GRID_WIDTH_M", "10")),
+    "MIN_GRID_AREA_M2": env_float("GRIDGIS_MIN_GRID_AREA_M2", 1000),
+    "MIN_GRID_WIDTH_M": env_float("GRIDGIS_MIN_GRID_WIDTH_M", 10),
     # The households a grid should hold (the planner's preview flags grids outside the range).
     "TARGET_HOUSEHOLDS": (300, 500),
     # 分级响应: a case still overdue after `overdue_hours` working hours at one tier is escalated to the tier
