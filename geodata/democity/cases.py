@@ -28,8 +28,9 @@ VOIDED = "voided"
 _BY_AGE = [  # (up to age in days, chances)
     (1, (0.25, 0.25, 0.30, 0.15, 0.05, 0, 0, 0, 0)),
     (3, (0.02, 0.05, 0.18, 0.18, 0.25, 0.14, 0.06, 0.10, 0.02)),
-    (10, (0, 0.01, 0.06, 0.05, 0.12, 0.10, 0.05, 0.56, 0.05)),
-    (DAYS + 1, (0, 0, 0.01, 0.01, 0.04, 0.02, 0.01, 0.86, 0.05)),
+    (10, (0, 0.01, 0.04, 0.03, 0.07, 0.06, 0.04, 0.70, 0.05)),
+    # Few old cases still open: a district where most open cases were overdue would look broken, not busy.
+    (DAYS + 1, (0, 0, 0.003, 0.003, 0.008, 0.006, 0.005, 0.925, 0.05)),
 ]
 CHANNELS = ("hotline", "app", "patrol", "open311")
 CHANNEL_CHANCES = (0.40, 0.30, 0.22, 0.08)
