@@ -5,17 +5,9 @@ trigger (gridgis/live/migrations/0001), payload the event id. The trigger's noti
 transaction and delivered only at commit, so nobody hears of a change that was rolled back, and it rings for
 every writer: services, bulk SQL (cases/bulk/reassign.py), admin. The live hub (gridgis/live/hub.py) takes
 any notification there as a doorbell and reads the events from the table.
-
-`announce` is kept as the hook every transition calls inside its transaction; it sends nothing itself (a
-second, JSON, notification per event used to go out from here after commit, and nobody read it).
 """
 
 from __future__ import annotations
 
-from .models import Case, CaseEvent
-
 CHANNEL = "case_events"  # where the trigger rings; the name the live hub listens to
 
-
-def announce(case: Case, event: CaseEvent) -> None:
-    """Called once per timeline entry, inside its transaction. The entry itself is the announcement."""

@@ -22,7 +22,6 @@ from django.utils import timezone
 from .calendar import calendar_overrides
 from .deadlines import CLOCKED_STATUSES, add_hours
 from .dispatch import TIERS
-from .events import announce
 from .models import Case, CaseEvent
 from .transitions import case_escalate
 from .workflow import TransitionError
@@ -74,14 +73,13 @@ def _mark_overdue(now: dt.datetime, result: SweepResult) -> None:
     if not due:
         return
     Case.objects.filter(pk__in=[c.pk for c in due]).update(overdue=True, updated_at=now)
-    events = CaseEvent.objects.bulk_create([
+    CaseEvent.objects.bulk_create([
         CaseEvent(case=c, action="overdue", from_status=c.status, to_status=c.status, at=now,
                   data={"deadline": c.deadline.isoformat()})
         for c in due
     ])
-    for case, event in zip(due, events, strict=True):
+    for case in due:
         case.overdue = True
-        announce(case, event)
         result.marked.append(case.number)
 
 

@@ -2,7 +2,7 @@
 
 Every service is keyword-only and atomic: it locks the case row (SELECT … FOR UPDATE, through the caller's
 scope), checks the rule, changes the case, appends one timeline entry (CaseEvent, with photos and the
-caller's location) and announces the change after commit (events.announce). Two people taking the same step
+caller's location); the entry rings the live feed at commit (events.py). Two people taking the same step
 at once are serialised by the lock: the second finds the new status and gets IllegalTransition (409).
 `by=None` is the system (the deadline sweep): no scope, every right.
 """
@@ -28,7 +28,6 @@ from . import dispatch as routing
 from .actors import Actor, CaseFacts, actor_for, facts_for, with_facts_inline
 from .calendar import calendar_overrides
 from .deadlines import MAX_EXTENSION_HOURS, RETURN_WINDOW_HOURS, add_hours, handling_hours, hours_between
-from .events import announce
 from .models import Case, CaseDepartment, CaseEvent, CaseExtension
 from .selectors import cases_for
 from .services import _attach_photo
@@ -114,7 +113,6 @@ def _finish(step: Step, *, to: str | None = None, note: str = "", location: Poin
     )
     for photo in photos:
         _attach_photo(case, photo, event)
-    announce(case, event)
     return case
 
 

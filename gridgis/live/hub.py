@@ -17,6 +17,8 @@ import psycopg
 from django.conf import settings
 from psycopg.conninfo import make_conninfo
 
+from gridgis.cases.events import CHANNEL
+
 from . import territory
 from .feed import LiveEvent, read_new, read_start
 from .position import Position
@@ -26,7 +28,6 @@ from .territory import TerritoryHint
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "case_events"
 APPLICATION_NAME = "gridgis-live"  # how the listener shows in pg_stat_activity
 BATCH = 500
 START_SCAN = 1000

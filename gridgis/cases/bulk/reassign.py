@@ -20,7 +20,6 @@ import numpy as np
 from django.db import connection, transaction
 from psycopg import sql
 
-from gridgis.cases.events import CHANNEL
 from gridgis.cases.models import Case, CaseEvent
 from gridgis.territory.models import Grid
 
@@ -62,15 +61,11 @@ WITH changed AS (
     'assignment_rule', m.assignment_rule, 'assignment_distance_m', m.assignment_distance_m)
   FROM moved m
   RETURNING id, case_id
-), told AS (
-  SELECT pg_notify(%(channel)s, json_build_object('case', m.id, 'number', m.number, 'status', m.status,
-    'territory_code', m.territory_code, 'tier', m.tier, 'event', l.id, 'action', 'reassign')::text)
-  FROM logged l JOIN moved m ON m.id = l.case_id
-)
+)  -- each timeline entry rings the live feed through its trigger (cases/events.py)
 SELECT (SELECT count(*) FROM changed),
        (SELECT count(*) FROM changed WHERE old_grid_id IS DISTINCT FROM grid_id),
        (SELECT count(*) FROM moved),
-       (SELECT count(*) FROM told)
+       (SELECT count(*) FROM logged)
 """
 
 
@@ -125,8 +120,7 @@ def _reassign(cursor, report: ReassignReport) -> None:
     names = {"table": sql.Identifier(TABLE), "events": sql.Identifier(CaseEvent._meta.db_table),
              "grids": sql.Identifier(Grid._meta.db_table)}
     cursor.execute(sql.SQL(_UPDATE).format(**names), {
-        "placement": json.dumps(placement_warnings(), ensure_ascii=False), "open": open_statuses, "manual": manual,
-        "channel": CHANNEL})
+        "placement": json.dumps(placement_warnings(), ensure_ascii=False), "open": open_statuses, "manual": manual})
     report.updated, report.changed_grid, report.changed_assignee, _ = cursor.fetchone()
 
 

@@ -18,16 +18,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from geodata.gridedit import EditError, restore
-from gridgis.cases.events import announce
 from gridgis.cases.models import Case, CaseEvent
+from gridgis.live.territory import CHANNEL  # the live hub relays it to the wall maps and phones
 from gridgis.workforce.models import GridAssignment
 
 from ..models import Building, CommunityVersion, Grid, GridChangeNotice, GridVersion
 from . import edits
 from .impact import Impact, impact, new_grid_name
 from .selectors import State, changes_since, community_for, current_version, load_state
-
-CHANNEL = "gridgis_territory"
 
 
 class Stale(Exception):
@@ -257,8 +255,7 @@ def _move_cases(state: State, result: Impact, grids: dict[str, Grid], version: C
             [[c.pk for c in changed], [c.grid_id for c in changed], [c.territory_code for c in changed],
              [c.assignee_id for c in changed], [c.assignee_staff_id for c in changed],
              [c.updated_at for c in changed]])
-    for (case, _), event in zip(events, CaseEvent.objects.bulk_create([e for _, e in events]), strict=True):
-        announce(case, event)
+    CaseEvent.objects.bulk_create([e for _, e in events])  # each entry rings the live feed (cases/events.py)
 
 
 def _notify_workers(result: Impact, version: CommunityVersion, summary: str) -> None:

@@ -107,7 +107,8 @@ function bboxParam(bounds) {
 
 // --- the map ----------------------------------------------------------------------------------------
 
-const map = L.map(mapEl, {zoomControl: false, minZoom: 4, maxZoom: 19});
+// Half zoom steps: the district fills a hall screen instead of half of it (whole steps halve the scale).
+const map = L.map(mapEl, {zoomControl: false, minZoom: 4, maxZoom: 19, zoomSnap: 0.5});
 L.control.zoom({position: 'bottomleft'}).addTo(map);
 L.control.scale({imperial: false, position: 'bottomleft'}).addTo(map);
 map.attributionControl.setPrefix('Leaflet');
@@ -347,7 +348,8 @@ async function loadView() {
   viewRequest?.abort();
   const request = new AbortController();
   viewRequest = request;
-  const zoom = Math.round(map.getZoom());
+  // Down, not to the nearest: the server's cluster cells are sized for a whole zoom, never smaller on screen.
+  const zoom = Math.floor(map.getZoom());
   const url = `${cfg.casesUrl}?bbox=${bboxParam(map.getBounds().pad(0.1))}&zoom=${zoom}`;
   try {
     const data = await getJSON(url, request.signal);
