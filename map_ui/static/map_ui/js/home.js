@@ -3,6 +3,8 @@
  * reaches the DOM only through textContent (names may hold anything, "<img onerror=…>" included). */
 /* global L */
 
+import {escapeHtml, textNode} from './dom.js';
+
 const mapEl = document.getElementById('territory-map');
 const cfg = mapEl.dataset;
 const statusEl = document.getElementById('map-status');
@@ -20,17 +22,6 @@ const BUILDING_PAGE_SIZE = 2000;
 const BUILDING_MAX_PAGES = 3;
 // Without tiles (none configured, or none reachable) the polygons are drawn opaque on a plain ground.
 let plainGround = mapEl.classList.contains('basemap-none');
-
-function textNode(tag, value, className) {
-  const node = document.createElement(tag);
-  node.textContent = value ?? '';
-  if (className) node.className = className;
-  return node;
-}
-
-function escapeHtml(value) {
-  return textNode('span', value).innerHTML;
-}
 
 function setStatus(message, isError = false) {
   statusEl.textContent = message;

@@ -1,11 +1,8 @@
 /* Small DOM and text helpers for the planner page. Data reaches the DOM only through textContent. */
 
-export function el(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  if (className) node.className = className;
-  return node;
-}
+import {textNode as el} from './dom.js';
+
+export {el};
 
 // '已选 {n} 个网格' + {n: 3} → '已选 3 个网格' (translated templates come from data- attributes).
 export function fill(template, values) {

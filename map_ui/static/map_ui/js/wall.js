@@ -5,6 +5,8 @@
  * attributes on #wall-map. Text from the data reaches the DOM only through textContent. */
 /* global L */
 
+import {escapeHtml, textNode} from './dom.js';
+
 const mapEl = document.getElementById('wall-map');
 const cfg = mapEl.dataset;
 const STATUS_LABELS = JSON.parse(cfg.statusLabels || '{}');
@@ -22,17 +24,6 @@ const gridCard = document.getElementById('grid-card');
 const tickerEl = document.getElementById('ticker');
 
 // --- small helpers --------------------------------------------------------------------------------
-
-function textNode(tag, value, className) {
-  const node = document.createElement(tag);
-  node.textContent = value ?? '';
-  if (className) node.className = className;
-  return node;
-}
-
-function escapeHtml(value) {
-  return textNode('span', value).innerHTML;
-}
 
 function setStatus(message, isError = false) {
   statusEl.textContent = message;
