@@ -108,3 +108,26 @@ def screenshot() -> Callable:
         return path
 
     return save
+
+
+def _restore_categories() -> None:
+    from gridgis.cases.categories import load_categories
+    from gridgis.cases.models import Category
+
+    if not Category.objects.exists():
+        load_categories(Category)
+
+
+@pytest.fixture(scope="module")
+def _categories_after_module(django_db_setup, django_db_blocker):
+    yield
+    with django_db_blocker.unblock():
+        _restore_categories()
+
+
+@pytest.fixture
+def categories(db, _categories_after_module):
+    """The data migration's categories, for transactional browser tests: the flush after each such test
+    empties every table, so they are put back before each test and after the module's last one (for the
+    modules that follow). Use with `pytest.mark.usefixtures("categories")`."""
+    _restore_categories()

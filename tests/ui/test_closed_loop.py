@@ -13,13 +13,12 @@ import pytest
 from django.db import connection
 from PIL import Image
 
-from gridgis.cases.categories import load_categories
-from gridgis.cases.models import Case, Category
+from gridgis.cases.models import Case
 from tests.live.sse import start_server
 from tests.territory_factories import PASSWORD
 
 pytest_plugins = ["tests.territory_factories"]
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("categories"), pytest.mark.django_db(transaction=True)]
 
 IN_BOBS_GRID = {"latitude": 41.1005, "longitude": 122.9955}
 LIVE_S = 2.0  # the promise: a change anywhere shows on every wall map and the assignee's phone in 2 s
@@ -31,15 +30,6 @@ def server(django_db_setup, django_db_blocker, tmp_path_factory):
     server = start_server(connection.settings_dict, GRIDGIS_MEDIA_ROOT=str(media), GRIDGIS_DEBUG="1")
     yield server
     server.stop()
-    with django_db_blocker.unblock():  # the flush after the test took the categories: back for later modules
-        if not Category.objects.exists():
-            load_categories(Category)
-
-
-@pytest.fixture(autouse=True)
-def categories(db):
-    if not Category.objects.exists():
-        load_categories(Category)
 
 
 @pytest.fixture

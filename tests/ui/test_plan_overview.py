@@ -7,27 +7,16 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from gridgis.cases.categories import load_categories
-from gridgis.cases.models import Category
 from gridgis.territory.models import Community, Grid
 from gridgis.workforce.models import StaffRole
 from tests.territory_factories import make_user, square
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("categories"), pytest.mark.django_db(transaction=True)]
 
 OVERVIEW = ".leaflet-overview-pane path"
 WIDER_WEST = {"type": "Polygon", "coordinates": [[
     [122.99, 41.09], [123.006, 41.09], [123.006, 41.11], [122.99, 41.11], [122.99, 41.09],
 ]]}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _categories_back(django_db_setup, django_db_blocker):
-    """The flush after the last test empties the categories too: back for the test modules that follow."""
-    yield
-    with django_db_blocker.unblock():
-        if not Category.objects.exists():
-            load_categories(Category)
 
 
 @pytest.fixture

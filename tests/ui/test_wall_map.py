@@ -14,7 +14,6 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from gridgis.cases.categories import load_categories
 from gridgis.cases.models import Case, Category
 from gridgis.cases.services import IntakeReport, case_create
 from gridgis.territory.planning import services as planning
@@ -26,7 +25,7 @@ from tests.territory_factories import PASSWORD, make_user
 pytest_plugins = ["tests.territory_factories"]
 
 # transaction: the server sees what the test commits (and the flush after each test empties every table).
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("categories"), pytest.mark.django_db(transaction=True)]
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 
@@ -40,22 +39,6 @@ def server(django_db_setup, django_db_blocker):
     server = start_uvicorn()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _categories_back(django_db_setup, django_db_blocker):
-    """The flush after the last test empties the categories too: back for the test modules that follow."""
-    yield
-    with django_db_blocker.unblock():
-        if not Category.objects.exists():
-            load_categories(Category)
-
-
-@pytest.fixture(autouse=True)
-def categories(db):
-    """The categories of the data migration, again after the previous test's flush."""
-    if not Category.objects.exists():
-        load_categories(Category)
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ from django.db import connection
 from django.utils import timezone
 from PIL import Image
 
-from gridgis.cases.categories import load_categories
-from gridgis.cases.models import Case, Category
+from gridgis.cases.models import Case
 from gridgis.territory.models import GridChangeNotice
 from gridgis.territory.planning import services as planning
 from gridgis.workforce.models import Patrol, StaffRole
@@ -25,7 +24,8 @@ from tests.cases.workflow_helpers import EAST, new_case, walk
 from tests.live.sse import start_server
 from tests.territory_factories import PASSWORD, make_user
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("categories"),
+              pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 INSIDE_WEST = {"latitude": 41.1005, "longitude": 122.9955}  # bob's grid (122.99–123.00 × 41.09–41.11)
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -38,13 +38,6 @@ def server(django_db_setup, django_db_blocker, tmp_path_factory):
                           GRIDGIS_MEDIA_ROOT=str(media), GRIDGIS_DEBUG="1")
     yield server
     server.stop()
-
-
-@pytest.fixture(autouse=True)
-def categories(db):
-    """The categories of the data migration (a transactional test's flush removed them)."""
-    if not Category.objects.exists():
-        load_categories(Category)
 
 
 @pytest.fixture
