@@ -11,11 +11,12 @@ from gridgis.territory.planning import services as planning
 from gridgis.workforce.models import StaffRole
 from tests.live.sse import start_server
 from tests.territory_factories import make_user
-from tests.ui.test_worker_page import categories, log_in, phone  # noqa: F401 -- fixtures and the login
+from tests.ui.test_worker_page import log_in, phone  # noqa: F401 -- the phone fixture and the login
 
 pytest_plugins = ["tests.territory_factories"]
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("categories"),
+              pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture(scope="module")
