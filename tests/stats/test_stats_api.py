@@ -332,11 +332,12 @@ def test_a_superuser_sees_every_district(cases, root):
 
 
 def test_the_open_case_index_covers_exactly_the_open_statuses(db):
-    # The partial index of migration cases/0006 must match Case.OPEN_STATUSES, or the planner can't use it.
+    # The open cases' partial index (migration stats/0002) must match Case.OPEN_STATUSES, or the planner
+    # can't use it.
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'case_open_code_idx'")
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'case_open_code_cover_idx'")
         definition = cursor.fetchone()[0]
     listed = {s for s in Case.Status.values if f"'{s}'" in definition}
     assert listed == set(Case.OPEN_STATUSES)

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 from tqdm import tqdm
 
 from geodata.assign_points import RULE_NAMES
@@ -127,7 +128,7 @@ def _import(cursor, rows: CaseRows, report: ImportCasesReport, bar: _Bar, *, jur
         numbers, report.numbered = _numbers(cursor, rows)
     columns = _case_columns(cursor, rows, located, placed, numbers)
     report.rebuilt_indexes = worth_rebuilding(cursor, TABLE, len(rows)) if rebuild is None else rebuild
-    saved = drop_secondary(cursor, TABLE) if report.rebuilt_indexes else []
+    saved = drop_secondary(cursor, TABLE, columns) if report.rebuilt_indexes else []
     with _timed(report, "write", bar):
         _write(cursor, columns, len(rows), batch, bar)
     if saved:
@@ -356,7 +357,9 @@ def _defaults(types: dict[str, str], filled: set[str], rows: int) -> dict[str, p
 def _write(cursor, columns: dict[str, pgcopy.Column], rows: int, batch: int, bar: _Bar) -> None:
     names = sql.SQL(", ").join(map(sql.Identifier, columns))
     query = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(sql.Identifier(TABLE), names)
-    with cursor.copy(query) as copy:
+    # A thread sends each block while the next is built: PostgreSQL takes in one batch as numpy lays out the
+    # next, instead of each side waiting for the other.
+    with cursor.copy(query, writer=QueuedLibpqWriter(cursor)) as copy:
         for block in pgcopy.binary_blocks(list(columns.values()), rows=rows, batch=batch):
             copy.write(block)
             if block is not pgcopy.SIGNATURE and block is not pgcopy.TRAILER:

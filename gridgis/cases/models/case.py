@@ -65,7 +65,10 @@ class Case(models.Model):
                                  verbose_name=_("类别"))
     channel = models.CharField(_("来源渠道"), max_length=10, choices=Channel.choices, default=Channel.OTHER)
 
-    location = models.PointField(_("位置"), srid=4326, null=True, blank=True)
+    # Spatially indexed for open cases only (case_open_location_gist, 0006): every spatial query on cases
+    # (duplicates, the wall map, the planner) is about open ones, and a GiST over all history is the
+    # costliest index to keep up on intake and to rebuild after a bulk import.
+    location = models.PointField(_("位置"), srid=4326, null=True, blank=True, spatial_index=False)
     raw_lon = models.FloatField(_("原始经度"), null=True, blank=True)
     raw_lat = models.FloatField(_("原始纬度"), null=True, blank=True)
     raw_crs = models.CharField(_("原始坐标系"), max_length=10, choices=Crs.choices, default=Crs.WGS84)
@@ -76,12 +79,14 @@ class Case(models.Model):
 
     grid = models.ForeignKey(Grid, on_delete=models.PROTECT, null=True, blank=True, related_name="cases",
                              verbose_name=_("网格"))
+    # Not indexed: cases are found by territory_code prefix, never by these ids; they only keep the
+    # PROTECT against deleting a community or street that has cases (a rare, whole-table check).
     community = models.ForeignKey(Community, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="cases", verbose_name=_("社区"))
+                                  related_name="cases", verbose_name=_("社区"), db_index=False)
     street = models.ForeignKey(Street, on_delete=models.PROTECT, null=True, blank=True, related_name="cases",
-                               verbose_name=_("街道"))
+                               verbose_name=_("街道"), db_index=False)
     # The grid code, denormalised: scope filters and statistics work on code prefixes without joins.
-    territory_code = models.CharField(_("辖区代码"), max_length=15, blank=True)  # indexed by prefix (Meta)
+    territory_code = models.CharField(_("辖区代码"), max_length=15, blank=True)  # prefix-indexed with times (0006)
     assignee = models.ForeignKey(GridWorker, on_delete=models.SET_NULL, null=True, blank=True,
                                  related_name="cases", verbose_name=_("责任人"))
     # When a grid has no worker, a staff member of its community answers for the case instead.
@@ -133,7 +138,7 @@ class Case(models.Model):
     dispatched_at = models.DateTimeField(_("派遣时间"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
     handled_at = models.DateTimeField(_("反馈时间"), null=True, blank=True)
-    closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True, db_index=True)
+    closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)  # indexed where set (Meta)
     closed_on_time = models.BooleanField(_("按期结案"), null=True, blank=True)
     rated_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
     created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True,
@@ -149,8 +154,6 @@ class Case(models.Model):
         verbose_name = _("案件")
         verbose_name_plural = _("案件")
         indexes = [
-            models.Index(fields=["territory_code"], name="case_territory_prefix_idx",
-                         opclasses=["varchar_pattern_ops"]),
             # Status by byte order (pattern ops serve = and IN): the database's collation sorts text through
             # the C library, which made this index twice as slow to build after a bulk load.
             models.Index(fields=["status", "category"], name="case_status_category_idx",
@@ -162,7 +165,7 @@ class Case(models.Model):
             # to load or keep. A lookup by value (scope filters, ON DELETE SET NULL) implies NOT NULL.
             *[models.Index(fields=[name], name=f"case_{name}_idx", condition=models.Q(**{f"{name}__isnull": False}))
               for name in ("assignee_staff", "created_by", "department", "duplicate_of", "geocode_building",
-                           "handler", "api_key")],
+                           "handler", "api_key", "closed_at")],
             models.Index(fields=["needs_location"], name="case_needs_location_idx",
                          condition=models.Q(needs_location=True)),  # the command centre's queue
         ]
