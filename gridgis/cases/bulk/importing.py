@@ -243,7 +243,7 @@ def _geocode(located: Located, index: np.ndarray, addresses: np.ndarray) -> None
 
 def _numbers(cursor, rows: CaseRows) -> tuple[np.ndarray, int]:
     """The file's numbers, and for rows without one `YYYYMMDD` (local reception date) + the next value of
-    the sequence, as services._next_number makes them; the values are taken in one statement."""
+    the sequence, at least 7 digits, as services._number makes them; the values are taken in one statement."""
     numbers = rows.number.copy()
     missing = np.flatnonzero(numbers == "")
     if not missing.size:
@@ -255,16 +255,45 @@ def _numbers(cursor, rows: CaseRows) -> tuple[np.ndarray, int]:
     record = np.dtype([("fields", ">i2"), ("length", ">i4"), ("value", ">i8")])
     values = np.frombuffer(data, dtype=record, offset=len(pgcopy.SIGNATURE), count=missing.size)["value"]
     days = _local_days(rows.received_us[missing])
-    numbers[missing] = [f"{day}{value:07d}" for day, value in zip(days, values.tolist(), strict=True)]
+    numbers[missing] = _case_numbers(days, values)
     return numbers, int(missing.size)
 
 
-def _local_days(micros: np.ndarray) -> list[str]:
-    """YYYYMMDD of each moment in settings.TIME_ZONE (timezone.localtime's zone)."""
+def _case_numbers(days: np.ndarray, values: np.ndarray) -> list[str]:
+    """services._number in bulk: the day (YYYYMMDD) followed by the value, zero-padded to at least 7 digits,
+    as one integer turned to text while that fits in int64 (values below 10¹¹)."""
+    if values.size and int(values.max()) >= 10**11:
+        return [f"{day}{value:07d}" for day, value in zip(days.tolist(), values.tolist(), strict=True)]
+    digits = 7 + sum((values >= 10**k).astype(np.int64) for k in range(7, 11))
+    return list(map(str, (days * 10**digits + values).tolist()))
+
+
+def _local_days(micros: np.ndarray) -> np.ndarray:
+    """YYYYMMDD (int) of each moment in settings.TIME_ZONE (timezone.localtime's zone): the zone's offset
+    looked up once per distinct hour (zones change offset on whole hours), the civil date by integer
+    arithmetic (H. Hinnant's civil_from_days)."""
     import pandas as pd
 
-    local = pd.to_datetime(micros, unit="us", utc=True).tz_convert(settings.TIME_ZONE)
-    return (local.year * 10_000 + local.month * 100 + local.day).astype(str).tolist()
+    hour = micros // 3_600_000_000
+    first = int(hour.min()) if hour.size else 0
+    span = int(hour.max()) - first + 1 if hour.size else 0
+    if span <= 1_000_000:  # a century of hours: look up each hour of the span (no sort of the rows)
+        hours, at_hour = np.arange(first, first + span), hour - first
+    else:
+        hours, at_hour = np.unique(hour, return_inverse=True)
+    starts = pd.to_datetime(hours * 3_600_000_000, unit="us", utc=True)
+    offsets = (starts.tz_convert(settings.TIME_ZONE).tz_localize(None) - starts.tz_localize(None)).to_numpy()
+    local = micros + offsets.astype("timedelta64[us]").astype(np.int64)[at_hour]
+    z = local // 86_400_000_000 + 719_468
+    era = z // 146_097
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    year = yoe + era * 400 + (month <= 2)
+    return year * 10_000 + month * 100 + day
 
 
 def _deadlines(rows: CaseRows) -> tuple[np.ndarray, np.ndarray]:
