@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Exists, OuterRef, Prefetch, Subquery
 
-from gridgis.workforce.models import GridWorker, StaffRole
+from gridgis.territory.models import Grid
+from gridgis.workforce.models import GridAssignment, GridWorker, StaffRole
 
+from .assignment import fetchall_prepared
 from .models import Case, CaseDepartment, CaseExtension
 
 Role = StaffRole.Role
@@ -43,6 +45,21 @@ class Actor:
 NOBODY = Actor()
 
 
+# The user's staff roles, then their grid worker record with one row per grid (one row with no grid when it
+# has none; a user has at most one worker record). One prepared statement: this runs for every request, and
+# the two ORM queries it replaces cost more to compile than to run.
+_ROLES_AND_GRIDS = f"""
+SELECT r.role, r.scope_code, r.department_id, NULL::bigint, NULL::bigint, NULL::text
+FROM {StaffRole._meta.db_table} r WHERE r.user_id = %(user)s
+UNION ALL
+SELECT NULL, NULL, NULL, w.id, a.grid_id, g.code
+FROM {GridWorker._meta.db_table} w
+LEFT JOIN {GridAssignment._meta.db_table} a ON a.worker_id = w.id
+LEFT JOIN {Grid._meta.db_table} g ON g.id = a.grid_id
+WHERE w.user_id = %(user)s
+"""  # noqa: S608 (table names only)
+
+
 def actor_for(user) -> Actor:
     if user is None or not user.is_authenticated or not user.is_active:
         return NOBODY
@@ -50,19 +67,22 @@ def actor_for(user) -> Actor:
         return Actor(user_id=user.pk, superuser=True)
     prefixes: dict[str, list[str]] = {}
     departments = set()
-    for role, scope, department in StaffRole.objects.filter(user=user).values_list("role", "scope_code",
-                                                                                   "department_id"):
+    worker_id, grids, codes = None, set(), []
+    for role, scope, department, worker, grid, code in fetchall_prepared(_ROLES_AND_GRIDS, {"user": user.pk}):
+        if worker is not None:
+            worker_id = worker
+            if grid is not None:
+                grids.add(grid)
+            if code:
+                codes.append(code)
+            continue
         prefixes.setdefault(role, []).append(scope)
         if role == Role.DEPARTMENT_HANDLER and department is not None:
             departments.add(department)
-    # One row per grid of the user's worker record (one row with no grid when it has none).
-    rows = list(GridWorker.objects.filter(user=user).values_list("pk", "assignments__grid_id",
-                                                                 "assignments__grid__code"))
     return Actor(
         user_id=user.pk, prefixes={k: tuple(v) for k, v in prefixes.items()},
-        department_ids=frozenset(departments), worker_id=rows[0][0] if rows else None,
-        grid_ids=frozenset(grid for _, grid, _ in rows if grid is not None),
-        grid_codes=tuple(sorted(code for _, _, code in rows if code)),
+        department_ids=frozenset(departments), worker_id=worker_id, grid_ids=frozenset(grids),
+        grid_codes=tuple(sorted(codes)),
     )
 
 

@@ -174,7 +174,7 @@ def _route_sql() -> tuple[str, tuple]:
     return _ROUTE.replace("{grids}", grids), params
 
 
-def fetchone_prepared(query: str, params: dict) -> tuple | None:
+def fetchone_prepared(query: str, params: dict | tuple) -> tuple | None:
     """One row of a statement run for every report: as a server-side prepared statement of the connection, so
     PostgreSQL plans it once per connection instead of every time (planning the route took 5× running it).
     Django's cursors bind parameters client-side and never prepare; this takes psycopg's own cursor."""
@@ -182,6 +182,14 @@ def fetchone_prepared(query: str, params: dict) -> tuple | None:
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(query, params, prepare=True)
         return cursor.fetchone()
+
+
+def fetchall_prepared(query: str, params: dict | tuple) -> list[tuple]:
+    """Every row of a statement run for every request, prepared as fetchone_prepared's."""
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(query, params, prepare=True)
+        return cursor.fetchall()
 
 
 def _partial(model, **values):

@@ -19,7 +19,7 @@ _METRES_PER_DEGREE = 111_320.0
 # cost more than the query.
 # The statuses are written in, not passed: the index's predicate must be provable from the query's text.
 _OPEN = ", ".join(f"'{status}'" for status in Case.OPEN_STATUSES)
-_NEAREST_OPEN = f"""
+NEAREST_OPEN = f"""
 SELECT id, number FROM (
   SELECT id, number, received_at,
          ST_Distance(location::geography, ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), 4326)::geography) AS distance_m
@@ -34,15 +34,22 @@ LIMIT 1
 """  # noqa: S608 (constants only)
 
 
-def possible_duplicate_of(case: Case) -> Case | None:
-    """The nearest open case of the same category within 50 m, received within 24 h before this one (its id
-    and number; the rest loads on access)."""
+def nearest_open_params(case: Case) -> dict:
+    """The parameters of NEAREST_OPEN for `case` (all None, which finds nothing, without a point or category)."""
     if case.location is None or case.category_id is None:
-        return None
+        return dict.fromkeys(("x", "y", "category", "since", "until", "box", "pk", "radius"))
     point = case.location
     box_deg = DUPLICATE_RADIUS_M / (_METRES_PER_DEGREE * max(math.cos(math.radians(point.y)), 0.01))
-    row = fetchone_prepared(_NEAREST_OPEN, {
+    return {
         "x": point.x, "y": point.y, "category": case.category_id, "since": case.received_at - DUPLICATE_WINDOW,
         "until": case.received_at, "box": box_deg, "pk": case.pk, "radius": DUPLICATE_RADIUS_M,
-    })
+    }
+
+
+def possible_duplicate_of(case: Case) -> Case | None:
+    """The nearest open case of the same category within 50 m, received within 24 h before this one (its id
+    and number; the rest loads on access). (case_create asks the same inside its insert.)"""
+    if case.location is None or case.category_id is None:
+        return None
+    row = fetchone_prepared(NEAREST_OPEN, nearest_open_params(case))
     return Case.from_db("default", ["id", "number"], list(row)) if row else None

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 from django.contrib.gis.geos import Point
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
+from django.db.models import NOT_PROVIDED
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,7 +18,7 @@ from gridgis.geocoding.gazetteer import geocode
 from gridgis.intake.photos import ProcessedPhoto
 
 from .assignment import fetchone_prepared, route
-from .duplicates import possible_duplicate_of
+from .duplicates import NEAREST_OPEN, nearest_open_params
 from .models import Case, CaseEvent, CasePhoto, Category
 from .worktime import add_working_hours
 
@@ -66,11 +68,6 @@ def _locate(report: IntakeReport) -> Located:
     return Located()
 
 
-def _next_number(received_at: dt.datetime) -> str:
-    (sequence,) = fetchone_prepared("SELECT nextval('cases_case_number_seq')", {})
-    return f"{timezone.localtime(received_at):%Y%m%d}{sequence:07d}"
-
-
 def _territory_code(case: Case, district_code: str, jurisdiction: str) -> str:
     """The code the case is filed under for scope: its grid, else the district around its point, else the
     jurisdiction of whoever took the report in (so the right command centre sees the unplaced case)."""
@@ -85,7 +82,7 @@ def _deadline(case: Case) -> dt.datetime | None:
     return add_working_hours(case.received_at, case.category.deadline_hours)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # no savepoint inside report_intake's transaction: any error ends it all
 def case_create(*, report: IntakeReport, by=None, jurisdiction: str = "", api_key=None) -> Case:
     """Locates, places and assigns a report and files it as a new case (one transaction). The case comes
     back with what the case shape shows already attached (grid, community, street, assignee, building,
@@ -124,16 +121,84 @@ def case_create(*, report: IntakeReport, by=None, jurisdiction: str = "", api_ke
     case.territory_code = _territory_code(case, routed.district_code, jurisdiction)
     case.warnings = _warnings(case)
     case.deadline = _deadline(case)
-    case.number = _next_number(case.received_at)
-    case.duplicate_of = possible_duplicate_of(case)
-    case.save(force_insert=True)
-    event = CaseEvent.objects.create(
-        case=case, action="receive", to_status=case.status, actor=case.created_by, at=case.received_at,
+    event = CaseEvent(
+        action="receive", to_status=case.status, actor=case.created_by, at=case.received_at,
         data={"channel": case.channel, "assignment_rule": case.assignment_rule},
     )
-    photos = CasePhoto.objects.bulk_create([_stored_photo(case, photo, event) for photo in report.photos])
+    _file(case, event)
+    photos = []
+    if report.photos:
+        photos = CasePhoto.objects.bulk_create([_stored_photo(case, photo, event) for photo in report.photos])
     _known_related(case, photos=photos)
     return case
+
+
+# Filing a case in one statement: its possible duplicate (duplicates.NEAREST_OPEN), its number (the day of
+# reception in Shanghai and the sequence, 7 digits or more: 202611280000042), the case row and its 'receive'
+# timeline entry (whose trigger rings the live listeners). Prepared once per connection (fetchone_prepared);
+# the values are the ORM's own (each field's get_db_prep_save): only three round trips and the ORM's
+# compiling of two inserts are saved.
+_FILE = """
+WITH dup AS MATERIALIZED ({duplicate}),
+c AS (
+  INSERT INTO {case_table} ({case_columns}, {number}, {duplicate_of})
+  VALUES ({case_values},
+          (SELECT %(day)s::text || lpad(n::text, greatest(7, length(n::text)), '0')
+           FROM nextval('cases_case_number_seq') n),
+          (SELECT id FROM dup))
+  RETURNING id, {number}
+),
+e AS (
+  INSERT INTO {event_table} ({event_case}, {event_columns}) VALUES ((SELECT id FROM c), {event_values})
+  RETURNING id
+)
+SELECT c.id, c.{number}, (SELECT id FROM e), dup.id, dup.number FROM c LEFT JOIN dup ON true
+"""
+
+
+def _columns(model, *, skip: tuple[str, ...]) -> list:
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in skip]
+    for f in fields:  # a value the database makes would have to be read back: not needed so far
+        if f.db_default is not NOT_PROVIDED and f.default is NOT_PROVIDED:
+            raise NotImplementedError(f"case_create: {f} has a database default only")
+    return fields
+
+
+@functools.cache
+def _file_sql() -> tuple[str, list, list]:
+    quote = connection.ops.quote_name
+    case_fields = _columns(Case, skip=("number", "duplicate_of_id"))
+    event_fields = _columns(CaseEvent, skip=("case_id",))
+    sql = _FILE.format(
+        duplicate=NEAREST_OPEN, case_table=quote(Case._meta.db_table),
+        case_columns=", ".join(quote(f.column) for f in case_fields),
+        case_values=", ".join(f"%(c{n})s" for n in range(len(case_fields))),
+        number=quote(Case._meta.get_field("number").column),
+        duplicate_of=quote(Case._meta.get_field("duplicate_of").column),
+        event_table=quote(CaseEvent._meta.db_table), event_case=quote(CaseEvent._meta.get_field("case").column),
+        event_columns=", ".join(quote(f.column) for f in event_fields),
+        event_values=", ".join(f"%(e{n})s" for n in range(len(event_fields))),
+    )
+    return sql, case_fields, event_fields
+
+
+def _file(case: Case, event: CaseEvent) -> None:
+    """Inserts `case` and its timeline entry `event` (see _FILE); both come back saved, the case with its
+    number and possible duplicate (id and number; the rest loads on access)."""
+    sql, case_fields, event_fields = _file_sql()
+    params = nearest_open_params(case)
+    params["day"] = f"{timezone.localtime(case.received_at):%Y%m%d}"
+    for n, f in enumerate(case_fields):
+        params[f"c{n}"] = f.get_db_prep_save(f.pre_save(case, True), connection)
+    for n, f in enumerate(event_fields):
+        params[f"e{n}"] = f.get_db_prep_save(f.pre_save(event, True), connection)
+    case_id, number, event_id, duplicate_id, duplicate_number = fetchone_prepared(sql, params)
+    case.pk, case.number = case_id, number
+    case.duplicate_of = Case.from_db("default", ["id", "number"], [duplicate_id, duplicate_number]) \
+        if duplicate_id is not None else None
+    event.pk, event.case = event_id, case
+    for saved in (case, event):
+        saved._state.adding, saved._state.db = False, "default"
 
 
 def _known_related(case: Case, *, photos: list[CasePhoto]) -> None:

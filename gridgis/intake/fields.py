@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import math
 
+from django.utils.encoding import smart_str
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+
+from gridgis.cases.assignment import fetchone_prepared
 
 from .photos import PhotoError, process_photo
 
@@ -53,6 +56,33 @@ class GeoJSONPointField(serializers.Field):
     @staticmethod
     def _reject_constant(name):
         raise ValueError(name)
+
+
+class CategoryField(serializers.SlugRelatedField):
+    """SlugRelatedField with the same answers and errors, whose lookup is the queryset's SQL compiled once and run
+    as a prepared statement: compiling the ORM lookup on every report cost more than the query."""
+
+    _SLUG = "\x00slug"  # stands for the looked-up value in the compiled parameters
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._lookup: dict[str, tuple] = {}  # shared by the serializer's copies of this field (PrototypeFields)
+
+    def _compiled(self) -> tuple[str, tuple, list[str]]:
+        if "sql" not in self._lookup:
+            queryset = self.get_queryset().filter(**{self.slug_field: self._SLUG})[:1]
+            sql, params = queryset.query.sql_with_params()
+            self._lookup["sql"] = (sql, params, [f.attname for f in queryset.model._meta.concrete_fields])
+        return self._lookup["sql"]
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or "\x00" in data:
+            return super().to_internal_value(data)  # odd values: DRF's own lookup and errors
+        sql, params, columns = self._compiled()
+        row = fetchone_prepared(sql, tuple(data if p == self._SLUG else p for p in params))
+        if row is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=smart_str(data))
+        return self.queryset.model.from_db("default", columns, list(row))
 
 
 class PhotosField(serializers.ListField):

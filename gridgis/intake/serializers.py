@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 
@@ -21,14 +20,40 @@ from gridgis.cases.selectors import mask_name, mask_phone, may_see_reporter
 from gridgis.cases.services import IntakeReport
 from gridgis.cases.workflow import allowed_actions
 
-from .fields import GeoJSONPointField, PhotosField
+from .fields import CategoryField, GeoJSONPointField, PhotosField
 
 PHONE_CHARS = set("0123456789+- ")
 
 
-class CaseReportSerializer(serializers.Serializer):
+def _fresh(prototype: serializers.Field) -> serializers.Field:
+    """An unbound copy of a field that shares what binding and use never change (choices, validators, error
+    messages, a queryset that is cloned on use); a list field gets its own copy of its child."""
+    field = object.__new__(type(prototype))
+    field.__dict__.update(prototype.__dict__)
+    child = prototype.__dict__.get("child")
+    if child is not None:
+        field.child = _fresh(child)
+        field.child.parent = field  # as ListField.__init__ binds it
+    return field
+
+
+class PrototypeFields:
+    """A serializer whose fields are made once per class and copied shallowly for each instance. DRF deep-copies
+    every field for every serializer it makes (querysets, choices and lazy messages included): that took more
+    of a report's time than filing it. Binding (parent, field name, source) then happens on the copy."""
+
+    def get_fields(self):
+        cls = type(self)
+        prototypes = cls.__dict__.get("_field_prototypes")
+        if prototypes is None:
+            prototypes = super().get_fields()
+            cls._field_prototypes = prototypes
+        return {name: _fresh(field) for name, field in prototypes.items()}
+
+
+class CaseReportSerializer(PrototypeFields, serializers.Serializer):
     description = serializers.CharField(max_length=4000, trim_whitespace=True)
-    category = serializers.SlugRelatedField(
+    category = CategoryField(
         slug_field="code", queryset=Category.objects.filter(active=True), required=False, allow_null=True,
         error_messages={"does_not_exist": _("未知的类别 {value}：见 GET /api/v1/categories/")},
     )
@@ -82,7 +107,7 @@ def _code_name(obj):
     return {"code": obj.code, "name": obj.name} if obj is not None else None
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class CaseSerializer(PrototypeFields, serializers.ModelSerializer):
     """A case as the API returns it; the reporter's contact is masked for roles that don't call back."""
 
     location = serializers.SerializerMethodField()
@@ -113,14 +138,6 @@ class CaseSerializer(serializers.ModelSerializer):
             "priority", "tier", "handler", "departments", "supervised", "supervision_note", "overdue",
             "deadline_state", "reopen_count", "satisfaction", "dispatched_at", "closed_at", "allowed_actions",
         ]
-
-    def get_fields(self):
-        """The fields ModelSerializer derives from the model, derived once per class and copied per use (as
-        plain serializers copy their declared fields): deriving them took a good share of a report's time."""
-        cls = type(self)
-        if "_derived_fields" not in cls.__dict__:
-            cls._derived_fields = super().get_fields()
-        return copy.deepcopy(cls._derived_fields)
 
     @extend_schema_field(schema.GEOJSON_POINT)
     def get_location(self, case):
