@@ -1,28 +1,35 @@
 """Candidate recall in PostgreSQL: the buildings an address could mean, for many addresses per query.
 
 Recall keys are expressions over territory_building (migration 0001 indexes them), so the gazetteer is
-always the imported buildings themselves. One round trip recalls for a whole batch: the addresses go in
-as arrays (`unnest`), and a LATERAL subquery per address unions three index scans:
+always the imported buildings themselves. One statement recalls for a whole batch: the addresses go in as
+arrays (`unnest`), and index scans find
 - compound: every building of the named road and house number (the building named, or the lack of it,
-  and road-level hits);
+  and road-level hits) — one scan per distinct road + house number in the batch, shared by every address
+  naming them (a hotline file names the same few compounds again and again);
 - numbers: the buildings with the house and building number named, on any road (so a mistyped road still
   gets here), those in the named community first, then roads sharing the most characters with the named
   one — skipped for a clean hit (the named road has these numbers, in the named community if any);
 - house only, when no building number is named: compounds with that house number on any road (ditto).
+A clean hit is seen in the compound's rows already (an anti-join, no scan); only the addresses it cannot
+prove clean (their compound had more rows than COMPOUND_LIMIT) check the table itself.
 Only an address that recalls nothing has its road looked up by pg_trgm (`recall_fallback`: the nearest
 road names by trigram distance, from a GiST index).
 
 Ranking inside the numbers scan uses plain string functions: pg_trgm's similarity() costs ~16 µs per
 full address and ~4 µs per road name, too much for thousands of addresses per second; the scoring that
 decides is done afterwards on the few rows kept (scoring.py).
+
+Statements run as server-side prepared statements of the connection (`_fetch`): planning the recall
+statement took longer than running it for one address.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from typing import NamedTuple
 
+import psycopg
 from django.db import connection, transaction
 
 # The key expressions exactly as the migration's indexes spell them (so the planner uses the indexes).
@@ -49,55 +56,71 @@ _CLEAN = f"""EXISTS (
     WHERE {_ON_ROAD} AND {HOUSE} = q.house AND (q.building IS NULL OR {BUILDING} = q.building)
       AND (q.community IS NULL OR {_IN_COMMUNITY}))"""  # noqa: S608 (constants only, here and below)
 
-
-def _point_if_named(xy: str) -> str:
-    """The building named on the named road comes with its point: a clean hit needs no second query."""
-    return f"CASE WHEN {BUILDING} = q.building THEN ST_{xy}(ST_PointOnSurface(b.geom)) END"
-
-
-# Both recall queries: the rows `found` per address (q.i) first, then their community and street, joined
-# once for the whole batch rather than inside each address's scans.
+# The rows found (`idx`: the compound's key k, or the address's i), then their community and street, joined
+# once for the whole batch rather than inside each scan.
 _WITH_NAMES = """
-WITH found AS MATERIALIZED ({found})
-SELECT found.i, found.code, found.address, found.road, found.house, found.building, cm.name, st.name,
-       found.x, found.y
-FROM found
+SELECT found.compound, found.idx, found.code, found.address, found.road, found.house, found.building, cm.name,
+       st.name, found.x, found.y
+FROM ({found}) found
 LEFT JOIN territory_grid g ON g.id = found.grid_id
 LEFT JOIN territory_community cm ON cm.id = g.community_id
 LEFT JOIN territory_street st ON st.id = cm.street_id
 """
 
-_RECALL = _WITH_NAMES.format(found=f"""
-    SELECT q.i, c.*
-    FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
-         AS q(i, road, road_alt, house, building, community)
-    CROSS JOIN LATERAL (SELECT {_CLEAN} AS clean) x
+# q: the addresses (k: their compound's key, NULL without a road); keys: each compound once, with the
+# building numbers named in it, whose buildings bring their point along (a clean hit needs no second query).
+_RECALL = f"""
+WITH q AS MATERIALIZED (
+    SELECT * FROM unnest(%(i)s::int[], %(k)s::int[], %(road)s::text[], %(road_alt)s::text[], %(house)s::text[],
+                         %(building)s::text[], %(community)s::text[])
+                  AS q(i, k, road, road_alt, house, building, community)
+), keys AS MATERIALIZED (
+    SELECT k, min(road) AS road, min(road_alt) AS road_alt, min(house) AS house,
+           array_agg(DISTINCT building) FILTER (WHERE building IS NOT NULL) AS named
+    FROM q WHERE k IS NOT NULL GROUP BY k
+), compound AS MATERIALIZED (
+    SELECT q.k, c.code, c.address, c.road, q.house, c.building, c.grid_id, ST_X(c.p) AS x, ST_Y(c.p) AS y
+    FROM keys q
     CROSS JOIN LATERAL (
-        (SELECT b.code, b.address, {ROAD} AS road, q.house, {BUILDING} AS building, b.grid_id,
-                {_point_if_named("X")} AS x, {_point_if_named("Y")} AS y
-         FROM territory_building b
-         WHERE {_ON_ROAD} AND {HOUSE} = q.house
-         ORDER BY b.id
-         LIMIT {COMPOUND_LIMIT})
-        UNION ALL
-        (SELECT b.code, b.address, {ROAD}, q.house, q.building, b.grid_id, NULL, NULL
+        SELECT b.code, b.address, {ROAD} AS road, {BUILDING} AS building, b.grid_id,
+               CASE WHEN {BUILDING} = ANY(q.named) THEN ST_PointOnSurface(b.geom) END AS p
+        FROM territory_building b
+        WHERE {_ON_ROAD} AND {HOUSE} = q.house
+        ORDER BY b.id
+        LIMIT {COMPOUND_LIMIT}) c
+), unproven AS MATERIALIZED (
+    SELECT q.* FROM q
+    WHERE NOT EXISTS (SELECT FROM compound c
+                      WHERE c.k = q.k AND (q.building IS NULL OR c.building = q.building)
+                        AND (q.community IS NULL OR strpos(c.address, q.community) > 0))
+), numbers AS MATERIALIZED (
+    SELECT q.i, c.*
+    FROM unproven q
+    CROSS JOIN LATERAL (SELECT {_CLEAN} AS clean OFFSET 0) x  -- OFFSET 0: once, not once per scan
+    CROSS JOIN LATERAL (
+        (SELECT b.code, b.address, {ROAD} AS road, q.house, q.building, b.grid_id
          FROM territory_building b
          WHERE NOT x.clean AND {HOUSE} = q.house AND {BUILDING} = q.building
          ORDER BY {_IN_COMMUNITY} DESC NULLS LAST, {_UNSHARED} NULLS LAST, b.id
          LIMIT {NUMBERS_LIMIT})
         UNION ALL
-        (SELECT b.code, b.address, {ROAD}, q.house, {BUILDING}, b.grid_id, NULL, NULL
+        (SELECT b.code, b.address, {ROAD}, q.house, {BUILDING}, b.grid_id
          FROM territory_building b
          WHERE NOT x.clean AND q.building IS NULL AND {HOUSE} = q.house
          ORDER BY {_IN_COMMUNITY} DESC NULLS LAST, {_UNSHARED} NULLS LAST, b.id
          LIMIT {HOUSE_LIMIT})
-    ) c""")  # noqa: S608
+    ) c
+)
+""" + _WITH_NAMES.format(found="""
+    SELECT true AS compound, k AS idx, code, address, road, house, building, grid_id, x, y FROM compound
+    UNION ALL
+    SELECT false, i, code, address, road, house, building, grid_id, NULL, NULL FROM numbers""")  # noqa: S608
 
 # The nearest road names by trigram distance (`<->`, 1 − similarity), from the GiST index in distance
 # order; among those sharing any trigram, the named community's first.
 _FALLBACK = _WITH_NAMES.format(found=f"""
-    SELECT q.i, c.*
-    FROM unnest(%s::int[], %s::text[], %s::text[]) AS q(i, road, community)
+    SELECT false AS compound, q.i AS idx, c.*
+    FROM unnest(%(i)s::int[], %(road)s::text[], %(community)s::text[]) AS q(i, road, community)
     CROSS JOIN LATERAL (
         SELECT near.code, near.address, near.road, near.house, near.building, near.grid_id, NULL::float8 AS x,
                NULL::float8 AS y
@@ -112,9 +135,9 @@ _FALLBACK = _WITH_NAMES.format(found=f"""
     ) c""")  # noqa: S608
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    """A recalled building, with its keys as the indexes see them and its community and street."""
+class Row(NamedTuple):
+    """A recalled building, with its keys as the indexes see them and its community and street (a tuple:
+    thousands are made per batch)."""
 
     code: str
     address: str
@@ -126,8 +149,7 @@ class Row:
     point: tuple[float, float] | None = None  # (lon, lat), only where recall had it at hand
 
 
-@dataclass(frozen=True, slots=True)
-class Query:
+class Query(NamedTuple):
     """What recall needs from a parsed address."""
 
     road: str | None
@@ -155,9 +177,12 @@ def _batch_settings(size: int) -> Iterator[None]:
         cursor.execute("SELECT set_config('jit', %s, true)", [previous])
 
 
-def _fetch(query: str, params: list) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
+def _fetch(query: str, params: dict | list) -> list[tuple]:
+    """All rows, the statement prepared once per connection (Django's cursors bind client-side and never
+    prepare; psycopg's own cursor on Django's connection, in its transaction)."""
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(query, params, prepare=True)
         return cursor.fetchall()
 
 
@@ -165,11 +190,32 @@ def recall(queries: Sequence[Query]) -> list[list[Row]]:
     """Candidates per query (same order), by house/building numbers and the named road."""
     out: list[list[Row]] = [[] for _ in queries]
     asked = [i for i, q in enumerate(queries) if q.house]
-    if asked:
-        names = ("road", "road_alt", "house", "building", "community")
-        params = [asked, *([getattr(queries[i], name) for i in asked] for name in names)]
-        with _batch_settings(len(asked)):
-            _collect(_fetch(_RECALL, params), out)
+    if not asked:
+        return out
+    keys: dict[tuple[str, str], int] = {}  # (road, house) → k, one compound scan each
+    k = [keys.setdefault((queries[i].road, queries[i].house), len(keys)) if queries[i].road else None
+         for i in asked]
+    params = {"i": asked, "k": k, **{name: [getattr(queries[i], name) for i in asked]
+                                     for name in ("road", "road_alt", "house", "building", "community")}}
+    with _batch_settings(len(asked)):
+        rows = _fetch(_RECALL, params)
+    compounds: list[list[Row]] = [[] for _ in keys]
+    extra: dict[int, list[Row]] = {}
+    for compound, idx, code, address, road, house, building, community, street, x, y in rows:
+        row = Row(code, address, road, house, building, community, street, None if x is None else (x, y))
+        if compound:
+            compounds[idx].append(row)
+        else:
+            extra.setdefault(idx, []).append(row)
+    for i, key in zip(asked, k, strict=True):
+        found = out[i] = compounds[key][:] if key is not None else []
+        more = extra.get(i)
+        if more:  # the numbers scans may find the compound's buildings again: each building once
+            seen = {row.code for row in found}
+            for row in more:
+                if row.code not in seen:
+                    seen.add(row.code)
+                    found.append(row)
     return out
 
 
@@ -179,22 +225,13 @@ def recall_fallback(queries: Sequence[Query], wanted: Sequence[int]) -> list[lis
     out: list[list[Row]] = [[] for _ in queries]
     asked = [i for i in wanted if queries[i].road]
     if asked:
-        params = [asked, [queries[i].road for i in asked], [queries[i].community for i in asked]]
+        params = {"i": asked, "road": [queries[i].road for i in asked],
+                  "community": [queries[i].community for i in asked]}
         with _batch_settings(len(asked)):
-            _collect(_fetch(_FALLBACK, params), out)
+            rows = _fetch(_FALLBACK, params)
+        for _, i, code, address, road, house, building, community, street, _, _ in rows:
+            out[i].append(Row(code, address, road, house, building, community, street))
     return out
-
-
-def _collect(rows: list[tuple], out: list[list[Row]]) -> None:
-    at: dict[tuple[int, str], int] = {}  # (query, code) → position in out[query]
-    for i, code, address, road, house, building, community, street, x, y in rows:
-        row = Row(code, address, road, house, building, community, street, None if x is None else (x, y))
-        k = at.get((i, code))
-        if k is None:
-            at[(i, code)] = len(out[i])
-            out[i].append(row)
-        elif row.point is not None:  # the compound and numbers scans both found it: keep the point
-            out[i][k] = row
 
 
 # A building's point is its point on surface; a compound's is the point of its buildings nearest to their

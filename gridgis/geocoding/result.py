@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.contrib.gis.geos import Point
 
@@ -21,10 +22,15 @@ class Candidate:
 class GeocodeResult:
     method: str  # "building" | "road" | "none" (Case.GeocodeMethod values)
     confidence: float  # 0–1; accepted only at or above the threshold
-    point: Point | None = None
+    lonlat: tuple[float, float] | None = None  # WGS84, where located
     building_code: str = ""
     candidates: list[Candidate] = field(default_factory=list)
 
+    @cached_property
+    def point(self) -> Point | None:
+        """The point located, made on first use: a GEOS Point costs ~10 µs, a bulk import may read lonlat only."""
+        return None if self.lonlat is None else Point(*self.lonlat, srid=4326)
+
     @property
     def located(self) -> bool:
-        return self.point is not None
+        return self.lonlat is not None

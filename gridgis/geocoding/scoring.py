@@ -66,22 +66,23 @@ def _stem(name: str) -> str:
 class _Names:
     """The names an address gives, compared with a building's (cached per distinct road/community/street)."""
 
-    def __init__(self, parts: AddressParts):
-        self.road = _road_key(parts.road) if parts.road else None
-        self.community = parts.community  # may hold the street too: 站前明达社区 (街道 left out)
-        self.street = parts.street
+    def __init__(self, road: str | None, community: str | None, street: str | None):
+        self.road = _road_key(road) if road else None
+        self.community = community  # may hold the street too: 站前明达社区 (街道 left out)
+        self.street = street
         self.base = 1.0 if self.road else (NO_ROAD if self.community or self.street else NO_NAMES)
-        self._cache: dict[tuple, float] = {}
+        self._cache: dict[tuple, tuple[float, bool]] = {}
 
-    def agreement(self, row: Row) -> float:
+    def look(self, row: Row) -> tuple[float, bool]:
+        """The names' agreement with the row's, and whether the row is on the road named."""
         key = (row.road, row.community, row.street)
-        score = self._cache.get(key)
-        if score is None:
-            score = self._cache[key] = self._agreement(row)
-        return score
-
-    def same_road(self, row: Row) -> bool:
-        return bool(row.road) and _road_key(row.road) == self.road
+        found = self._cache.get(key)
+        if found is None:
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            found = self._cache[key] = (self._agreement(row), bool(self.road and row.road)
+                                        and _road_key(row.road) == self.road)
+        return found
 
     def _agreement(self, row: Row) -> float:
         score = self.base
@@ -92,6 +93,10 @@ class _Names:
         if self.street and row.street:
             score *= 1.0 - STREET_COST * (1.0 - _contained(_stem(row.street), self.street))
         return score
+
+
+# The comparisons are pure: kept across addresses (a compound's buildings are asked for with the same names).
+_names = lru_cache(maxsize=1024)(_Names)
 
 
 def road_edits(typed_key: str, road: str | None) -> int:
@@ -115,13 +120,16 @@ def _ambiguity(best: float, runner_up: float) -> float:
 
 def decide(parts: AddressParts, rows: list[Row], threshold: float) -> Decision:
     """The building, else the compound, that the address names, with a confidence; else candidates."""
-    names = _Names(parts)
+    names = _names(parts.road, parts.community, parts.street)
     house, building = parts.house_number, parts.building_number
     landmark = LANDMARK if parts.landmark_hint else 1.0
-    scored = [(row, names.agreement(row)) for row in rows]
-    if names.road and any(names.same_road(row) for row, _ in scored):
+    look = names.look
+    looked = [look(row) for row in rows]
+    if names.road and any(same for _, same in looked):
         # the road typed is a real road with this house number: reading it as another costs more
-        scored = [(row, s if names.same_road(row) else s * OTHER_ROAD) for row, s in scored]
+        scored = [(row, s if same else s * OTHER_ROAD) for row, (s, same) in zip(rows, looked, strict=True)]
+    else:
+        scored = [(row, s) for row, (s, _) in zip(rows, looked, strict=True)]
     compounds = _compounds(scored, house, building)
     best_b, conf_b = _best_building(scored, compounds, house, building)
     if best_b is not None and conf_b * landmark >= threshold:
@@ -129,7 +137,7 @@ def decide(parts: AddressParts, rows: list[Row], threshold: float) -> Decision:
     best_c, conf_c = _best_compound(compounds, building)
     candidates = _candidates(scored, house, building)
     if best_c is not None and conf_c * landmark >= threshold:
-        return Decision("road", conf_c * landmark, compound=best_c.codes, candidates=candidates)
+        return Decision("road", conf_c * landmark, compound=tuple(best_c.codes), candidates=candidates)
     return Decision("none", max(conf_b, conf_c) * landmark, candidates=candidates)
 
 
@@ -138,25 +146,33 @@ class _Compound:
     """The buildings of one road + house number in one community, as recalled."""
 
     key: tuple[str, str, str]
-    score: float = 0.0  # the names' agreement, times MISSING_BUILDING when the named building isn't here
-    codes: tuple[str, ...] = ()
-    has_building: bool = False
+    score: float  # the names' agreement, times MISSING_BUILDING when the named building isn't here
+    codes: list[str]
+    has_building: bool
 
 
 def _compounds(scored: list[tuple[Row, float]], house: str | None, building: str | None
                ) -> dict[tuple[str, str, str], _Compound]:
     found: dict[tuple[str, str, str], _Compound] = {}
+    if house is None:
+        return found
     for row, score in scored:
-        if house is None or row.house != house or not row.road:
+        if row.house != house or not row.road:
             continue
-        key = (row.road, row.house, row.community or "")  # the same road and number elsewhere is another place
-        compound = found.get(key) or found.setdefault(key, _Compound(key))
-        compound.score = max(compound.score, score)
-        compound.codes += (row.code,)
-        compound.has_building |= building is not None and row.building == building
-    for compound in found.values():
-        if building is not None and not compound.has_building:
-            compound.score *= MISSING_BUILDING
+        key = (row.road, house, row.community or "")  # the same road and number elsewhere is another place
+        compound = found.get(key)
+        if compound is None:
+            found[key] = _Compound(key, max(0.0, score), [row.code], building is not None and row.building == building)
+            continue
+        if score > compound.score:
+            compound.score = score
+        compound.codes.append(row.code)
+        if building is not None and row.building == building:
+            compound.has_building = True
+    if building is not None:
+        for compound in found.values():
+            if not compound.has_building:
+                compound.score *= MISSING_BUILDING
     return found
 
 
@@ -164,15 +180,18 @@ def _best_building(scored: list[tuple[Row, float]], compounds: dict[tuple[str, s
                    house: str | None, building: str | None) -> tuple[Row | None, float]:
     if house is None or building is None:
         return None, 0.0
-    agreeing = sorted(((row, s) for row, s in scored if row.house == house and row.building == building),
-                      key=lambda rs: (-rs[1], rs[0].code))
+    agreeing = [(row, s) for row, s in scored if row.building == building and row.house == house]
     if not agreeing:
         return None, 0.0
+    if len(agreeing) > 1:
+        agreeing.sort(key=lambda rs: (-rs[1], rs[0].code))
     best, score = agreeing[0]
     runner_up = agreeing[1][1] if len(agreeing) > 1 else 0.0
     # another reading: the caller meant a compound that lacks this building number (the number is wrong)
     own = (best.road, best.house, best.community or "")
-    runner_up = max([runner_up, *(c.score for key, c in compounds.items() if key != own)])
+    for key, compound in compounds.items():
+        if key != own and compound.score > runner_up:
+            runner_up = compound.score
     return best, score * _ambiguity(score, runner_up)
 
 
