@@ -208,6 +208,8 @@ def test_geocode_many_equals_geocode_one_by_one(city, monkeypatch):
              "219路5号1号楼", "建国路12号1号楼", TARGET + "对面", "明达社区建过路20号1号楼", TARGET]
     one_by_one = [geocode(t) for t in texts]
     assert geocode_many(texts) == one_by_one
+    monkeypatch.setattr(recall, "FEW", 0)  # the statement for many addresses (planned for their number)
+    assert geocode_many(texts) == one_by_one
     monkeypatch.setattr(gazetteer, "BATCH", 5)  # several batches
     monkeypatch.setattr(recall, "JIT_FREE_BATCH", 2)  # and the big-batch settings path
     assert geocode_many(texts) == one_by_one
@@ -223,3 +225,25 @@ def test_geocode_leaves_the_callers_transaction_and_settings_as_they_were(city, 
         cursor.execute("SELECT current_setting('pg_trgm.similarity_threshold'), current_setting('jit')")
         assert cursor.fetchone() == ("0.45", jit)
         assert Building.objects.get(code=city["建国路22-1"].code).name == "仍在事务中"
+
+
+def test_a_repeated_address_gets_the_same_result_as_an_object_of_its_own(city):
+    texts = [TARGET, "建国路20号", TARGET, "幸福大道20号1号楼", "建国路20号", TARGET]
+    results = geocode_many(texts)
+    assert results == [geocode(t) for t in texts]
+    first, *repeats = [r for t, r in zip(texts, results, strict=True) if t == TARGET]
+    assert located_at(first, city["建国街20-2"])
+    for result in repeats:  # changing one result's point or candidates in place leaves the others alone
+        assert result is not first
+        assert result.point is not first.point
+    assert results[1].candidates is not results[4].candidates
+
+
+def test_every_building_of_a_compound_in_one_batch_is_located_at_itself(city):
+    # one compound scan serves all of them; each still gets its own building (and its point on surface)
+    compound = [city[f"建国路20-{n}"] for n in "123"]
+    results = geocode_many([b.address for b in compound] + ["建国路20号"])
+    for building, result in zip(compound, results[:3], strict=True):
+        assert located_at(result, building)
+        assert building.geom.contains(result.point)
+    assert results[3].method == "road"
