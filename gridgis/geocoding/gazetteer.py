@@ -20,17 +20,20 @@ addresses turn JIT off for a savepoint's span, and put it back).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connection
 
 from .normalize import AddressParts, parse, road_key
-from .recall import Query, points, recall, recall_fallback
+from .recall import Query, Row, ask, batch_settings, collect, fetch, points, recall, recall_fallback
 from .result import Candidate, GeocodeResult
 from .scoring import Decision, decide
 
-__all__ = ["BATCH", "geocode", "geocode_many", "min_confidence"]
+__all__ = ["CHUNK", "geocode", "geocode_many", "min_confidence"]
 
-BATCH = 20_000  # addresses per recall statement: each compound scanned once per batch, bounded memory
+CHUNK = 1000  # distinct addresses per recall statement, when there are more (see _pipelined)
 
 
 def min_confidence() -> float:
@@ -49,32 +52,71 @@ def geocode_many(addresses: Sequence[str]) -> list[GeocodeResult]:
     at: dict[str, int] = {}
     same = [at.setdefault(text, len(at)) for text in addresses]
     distinct = list(at)
-    found: list[GeocodeResult] = []
-    for start in range(0, len(distinct), BATCH):
-        found += _batch(distinct[start:start + BATCH], threshold)
+    if len(distinct) > CHUNK:
+        found = _pipelined(distinct, threshold)
+    else:
+        reading = _read(distinct)
+        found = _decide(reading, recall(reading.queries), threshold)
     return found if len(distinct) == len(addresses) else _spread(found, same)
 
 
-def _batch(addresses: Sequence[str], threshold: float) -> list[GeocodeResult]:
-    parts = [parse(text) if text and text.strip() else AddressParts() for text in addresses]
-    # What recall and scoring read of an address: addresses written differently but read alike decide once.
+def _pipelined(texts: list[str], threshold: float) -> list[GeocodeResult]:
+    """CHUNK addresses at a time: their recall statements run one after another in a helper thread, on this
+    thread's connection and in its transaction (psycopg connections are thread-safe; the helper touches no
+    Django), while this thread parses the next chunks and scores those already recalled — PostgreSQL and
+    Python at work at the same time."""
+    # In text order: the buildings of one compound (…路12号1号楼, …路12号2号楼) come in one chunk, one scan.
+    order = sorted(range(len(texts)), key=texts.__getitem__)
+    connection.ensure_connection()
+    conn = connection.connection
+    done: list[GeocodeResult] = []
+    with batch_settings(len(texts)), ThreadPoolExecutor(1, thread_name_prefix="geocode-recall") as helper:
+        jobs = []
+        for start in range(0, len(texts), CHUNK):
+            reading = _read([texts[i] for i in order[start:start + CHUNK]])
+            asked = ask(reading.queries)
+            jobs.append((reading, asked, helper.submit(fetch, asked, conn)))
+        for reading, asked, job in jobs:
+            done += _decide(reading, collect(asked, job.result()), threshold)
+    out: list[GeocodeResult] = [None] * len(texts)  # type: ignore[list-item]
+    for i, result in zip(order, done, strict=True):
+        out[i] = result
+    return out
+
+
+@dataclass(slots=True)
+class _Reading:
+    """Addresses as parsed: addresses written differently but read alike (the same road, numbers and names,
+    all that recall and scoring look at) are recalled and decided once."""
+
+    same: list[int]  # per address, its reading
+    parts: list[AddressParts]  # per reading
+    queries: list[Query]  # per reading
+
+
+def _read(addresses: Sequence[str]) -> _Reading:
     at: dict[tuple, int] = {}
-    same = [at.setdefault((p.road, p.house_number, p.building_number, p.community, p.street, bool(p.landmark_hint)),
-                          len(at)) for p in parts]
-    unique: list[AddressParts] = []
-    for k, p in zip(same, parts, strict=True):
-        if k == len(unique):
-            unique.append(p)
-    queries = [_query(p) for p in unique]
-    rows = recall(queries)
+    same: list[int] = []
+    parts: list[AddressParts] = []
+    for text in addresses:
+        p = parse(text) if text and text.strip() else AddressParts()
+        k = at.setdefault((p.road, p.house_number, p.building_number, p.community, p.street, bool(p.landmark_hint)),
+                          len(at))
+        if k == len(parts):
+            parts.append(p)
+        same.append(k)
+    return _Reading(same, parts, [_query(p) for p in parts])
+
+
+def _decide(reading: _Reading, rows: list[list[Row]], threshold: float) -> list[GeocodeResult]:
     unfound = [i for i, found in enumerate(rows) if not found]
     if unfound:
-        for i, found in enumerate(recall_fallback(queries, unfound)):
+        for i, found in enumerate(recall_fallback(reading.queries, unfound)):
             if found:
                 rows[i] = found
-    decisions = [decide(p, r, threshold) for p, r in zip(unique, rows, strict=True)]
+    decisions = [decide(p, r, threshold) for p, r in zip(reading.parts, rows, strict=True)]
     results = [_result(d, xy) for d, xy in zip(decisions, _points(decisions), strict=True)]
-    return results if len(results) == len(parts) else _spread(results, same)
+    return results if len(results) == len(reading.same) else _spread(results, reading.same)
 
 
 def _spread(results: list[GeocodeResult], same: list[int]) -> list[GeocodeResult]:

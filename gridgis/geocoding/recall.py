@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import psycopg
@@ -80,8 +81,8 @@ LEFT JOIN LATERAL (SELECT cm.name AS community, st.name AS street
 """
 
 _COLUMNS = "i, k, road, road_alt, house, building, community"
-_ARRAYS = ("%(i)s::int[], %(k)s::int[], %(road)s::text[], %(road_alt)s::text[], %(house)s::text[], "
-           "%(building)s::text[], %(community)s::text[]")
+_ARRAYS = ("%(i)b::int[], %(k)b::int[], %(road)b::text[], %(road_alt)b::text[], %(house)b::text[], "
+           "%(building)b::text[], %(community)b::text[]")
 # The addresses as rows. For a few, the arrays pass through a subquery the planner does not look into
 # (OFFSET 0), so it cannot count them: every execution then costs the same, and after five PostgreSQL keeps
 # one generic plan for the connection instead of planning each time (planning took twice the execution).
@@ -100,13 +101,15 @@ WITH q AS MATERIALIZED ({{addresses}}), keys AS MATERIALIZED (
 ), compound AS MATERIALIZED (
     SELECT q.k, c.code, c.address, c.road, q.house, c.building, c.grid_id, ST_X(c.p) AS x, ST_Y(c.p) AS y
     FROM keys q
-    CROSS JOIN LATERAL (
-        SELECT b.code, b.address, {ROAD} AS road, {BUILDING} AS building, b.grid_id,
-               CASE WHEN {BUILDING} = ANY(q.named) THEN ST_PointOnSurface(b.geom) END AS p
-        FROM territory_building b
-        WHERE {_ON_ROAD} AND {HOUSE} = q.house
-        ORDER BY b.id
-        LIMIT {COMPOUND_LIMIT}) c
+    CROSS JOIN LATERAL (  -- OFFSET 0 (no flattening): each key and point computed once per row
+        SELECT c.code, c.address, c.road, c.building, c.grid_id,
+               CASE WHEN c.building = ANY(q.named) THEN ST_PointOnSurface(c.geom) END AS p
+        FROM (SELECT b.code, b.address, {ROAD} AS road, {BUILDING} AS building, b.grid_id, b.geom
+              FROM territory_building b
+              WHERE {_ON_ROAD} AND {HOUSE} = q.house
+              ORDER BY b.id
+              LIMIT {COMPOUND_LIMIT}) c
+        OFFSET 0) c
 ), unproven AS MATERIALIZED (
     SELECT q.* FROM q
     WHERE NOT EXISTS (SELECT FROM compound c
@@ -142,7 +145,7 @@ _RECALL_FEW = _SCANS.format(addresses=_ADDRESSES_FEW) + _WITH_NAMES_FEW.format(f
 # order; among those sharing any trigram, the named community's first.
 _FALLBACK = _WITH_NAMES.format(found=f"""
     SELECT false AS compound, q.i AS idx, c.*
-    FROM unnest(%(i)s::int[], %(road)s::text[], %(community)s::text[]) AS q(i, road, community)
+    FROM unnest(%(i)b::int[], %(road)b::text[], %(community)b::text[]) AS q(i, road, community)
     CROSS JOIN LATERAL (
         SELECT near.code, near.address, near.road, near.house, near.building, near.grid_id, NULL::float8 AS x,
                NULL::float8 AS y
@@ -185,7 +188,7 @@ JIT_FREE_BATCH = 200  # above this many addresses a batch query's estimated cost
 
 
 @contextmanager
-def _batch_settings(size: int) -> Iterator[None]:
+def batch_settings(size: int) -> Iterator[None]:
     """No JIT for big batches: compiling the batch query costs ~250 ms, far more than running it. Set
     for a savepoint's span (or a transaction of its own) and put back; on an error the savepoint's
     rollback undoes it."""
@@ -199,29 +202,61 @@ def _batch_settings(size: int) -> Iterator[None]:
         cursor.execute("SELECT set_config('jit', %s, true)", [previous])
 
 
-def _fetch(query: str, params: dict | list) -> list[tuple]:
+def _fetch(query: str, params: dict | list, conn: psycopg.Connection | None = None) -> list[tuple]:
     """All rows, the statement prepared once per connection (Django's cursors bind client-side and never
-    prepare; psycopg's own cursor on Django's connection, in its transaction)."""
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(query, params, prepare=True)
+    prepare; psycopg's own cursor on Django's connection, in its transaction). Parameters and rows in binary:
+    a third of the cost of text for thousands of array elements. `conn`: Django's connection, taken by the
+    caller (from another thread, which has a Django connection of its own)."""
+    if conn is None:
+        connection.ensure_connection()
+        conn = connection.connection
+    with psycopg.Cursor(conn) as cursor:
+        cursor.execute(query, params, prepare=True, binary=True)
         return cursor.fetchall()
+
+
+@dataclass(slots=True)
+class Asked:
+    """A recall statement's parameters for some queries, and how to read its rows back."""
+
+    size: int  # queries
+    asked: list[int]  # those with a house number: the others recall nothing
+    keys: list[int | None]  # per asked query, its compound (road + house number), scanned once
+    compounds: int
+    params: dict[str, list]
+
+    @property
+    def statement(self) -> str:
+        return _RECALL_FEW if len(self.asked) <= FEW else _RECALL
+
+
+def ask(queries: Sequence[Query]) -> Asked:
+    asked = [i for i, q in enumerate(queries) if q.house]
+    compounds: dict[tuple[str, str], int] = {}  # (road, house) → k
+    keys = [compounds.setdefault((queries[i].road, queries[i].house), len(compounds)) if queries[i].road else None
+            for i in asked]
+    params = {"i": asked, "k": keys, **{name: [getattr(queries[i], name) for i in asked]
+                                        for name in ("road", "road_alt", "house", "building", "community")}}
+    return Asked(len(queries), asked, keys, len(compounds), params)
+
+
+def fetch(asked: Asked, conn: psycopg.Connection | None = None) -> list[tuple]:
+    """The statement's rows (no Django: may run in another thread on the caller's connection)."""
+    return _fetch(asked.statement, asked.params, conn) if asked.asked else []
 
 
 def recall(queries: Sequence[Query]) -> list[list[Row]]:
     """Candidates per query (same order), by house/building numbers and the named road."""
-    out: list[list[Row]] = [[] for _ in queries]
-    asked = [i for i, q in enumerate(queries) if q.house]
-    if not asked:
-        return out
-    keys: dict[tuple[str, str], int] = {}  # (road, house) → k, one compound scan each
-    k = [keys.setdefault((queries[i].road, queries[i].house), len(keys)) if queries[i].road else None
-         for i in asked]
-    params = {"i": asked, "k": k, **{name: [getattr(queries[i], name) for i in asked]
-                                     for name in ("road", "road_alt", "house", "building", "community")}}
-    with _batch_settings(len(asked)):
-        rows = _fetch(_RECALL_FEW if len(asked) <= FEW else _RECALL, params)
-    compounds: list[list[Row]] = [[] for _ in keys]
+    asked = ask(queries)
+    with batch_settings(len(asked.asked)):
+        return collect(asked, fetch(asked))
+
+
+def collect(asked: Asked, rows: list[tuple]) -> list[list[Row]]:
+    """The candidates per query from the statement's rows: its compound's buildings (shared, one Row each),
+    then what the numbers scans found besides."""
+    out: list[list[Row]] = [[] for _ in range(asked.size)]
+    compounds: list[list[Row]] = [[] for _ in range(asked.compounds)]
     extra: dict[int, list[Row]] = {}
     for compound, idx, code, address, road, house, building, community, street, x, y in rows:
         row = Row(code, address, road, house, building, community, street, None if x is None else (x, y))
@@ -229,15 +264,15 @@ def recall(queries: Sequence[Query]) -> list[list[Row]]:
             compounds[idx].append(row)
         else:
             extra.setdefault(idx, []).append(row)
-    for i, key in zip(asked, k, strict=True):
-        found = out[i] = compounds[key][:] if key is not None else []
+    for i, key in zip(asked.asked, asked.keys, strict=True):
+        rows_i = out[i] = compounds[key][:] if key is not None else []
         more = extra.get(i)
         if more:  # the numbers scans may find the compound's buildings again: each building once
-            seen = {row.code for row in found}
+            seen = {row.code for row in rows_i}
             for row in more:
                 if row.code not in seen:
                     seen.add(row.code)
-                    found.append(row)
+                    rows_i.append(row)
     return out
 
 
@@ -249,7 +284,7 @@ def recall_fallback(queries: Sequence[Query], wanted: Sequence[int]) -> list[lis
     if asked:
         params = {"i": asked, "road": [queries[i].road for i in asked],
                   "community": [queries[i].community for i in asked]}
-        with _batch_settings(len(asked)):
+        with batch_settings(len(asked)):
             rows = _fetch(_FALLBACK, params)
         for _, i, code, address, road, house, building, community, street, _, _ in rows:
             out[i].append(Row(code, address, road, house, building, community, street))
@@ -260,12 +295,12 @@ def recall_fallback(queries: Sequence[Query], wanted: Sequence[int]) -> list[lis
 # centroid: on one of them, so in their grid even when the grid is not convex.
 _POINTS = """
 SELECT 'b', b.code, ST_X(b.p), ST_Y(b.p)
-FROM (SELECT code, ST_PointOnSurface(geom) AS p FROM territory_building WHERE code = ANY(%s)) b
+FROM (SELECT code, ST_PointOnSurface(geom) AS p FROM territory_building WHERE code = ANY(%b::text[])) b
 UNION ALL
 SELECT 'c', c.k::text, ST_X(c.p), ST_Y(c.p)
 FROM (SELECT k, ST_ClosestPoint(g, ST_Centroid(g)) AS p
       FROM (SELECT m.k, ST_Collect(b.geom ORDER BY b.code) AS g  -- in order: the same point every time
-            FROM unnest(%s::int[], %s::text[]) AS m(k, code) JOIN territory_building b ON b.code = m.code
+            FROM unnest(%b::int[], %b::text[]) AS m(k, code) JOIN territory_building b ON b.code = m.code
             GROUP BY m.k) compound) c
 """
 
@@ -279,7 +314,7 @@ def points(buildings: Sequence[str], compounds: Sequence[Sequence[str]]
     if not buildings and not compounds:
         return at_building, at_compound
     members = [(k, code) for k, codes in enumerate(compounds) for code in codes]
-    with _batch_settings(len(buildings) + len(compounds)):
+    with batch_settings(len(buildings) + len(compounds)):
         rows = _fetch(_POINTS, [sorted(set(buildings)), [k for k, _ in members], [code for _, code in members]])
     for kind, key, x, y in rows:
         if kind == "b":

@@ -210,7 +210,7 @@ def test_geocode_many_equals_geocode_one_by_one(city, monkeypatch):
     assert geocode_many(texts) == one_by_one
     monkeypatch.setattr(recall, "FEW", 0)  # the statement for many addresses (planned for their number)
     assert geocode_many(texts) == one_by_one
-    monkeypatch.setattr(gazetteer, "BATCH", 5)  # several batches
+    monkeypatch.setattr(gazetteer, "CHUNK", 5)  # several chunks, recalled in a helper thread
     monkeypatch.setattr(recall, "JIT_FREE_BATCH", 2)  # and the big-batch settings path
     assert geocode_many(texts) == one_by_one
 
