@@ -247,3 +247,19 @@ def test_every_building_of_a_compound_in_one_batch_is_located_at_itself(city):
         assert located_at(result, building)
         assert building.geom.contains(result.point)
     assert results[3].method == "road"
+
+
+def test_many_addresses_are_recalled_in_the_callers_transaction(city, monkeypatch):
+    # chunks recalled in a helper thread still see what the caller wrote and has not committed
+    monkeypatch.setattr(gazetteer, "CHUNK", 2)
+    monkeypatch.setattr(recall, "JIT_FREE_BATCH", 2)
+    with transaction.atomic():
+        x0, y0, _, _ = city["建国路22-1"].geom.extent
+        new = Building.objects.create(code="T-NEW", address=f"{PREFIX}明达社区建国路22号5号楼", road="建国路",
+                                      house_number="22", building_number="5", grid=city["建国路22-1"].grid,
+                                      geom=square(x0 + 0.001, y0, x0 + 0.0012, y0 + 0.0002))
+        texts = [TARGET, "建国路20号", new.address, "219路5号1号楼", "幸福大道20号1号楼", new.address]
+        results = geocode_many(texts)
+        assert located_at(results[2], new)
+        assert new.geom.contains(results[2].point)
+        assert results == [geocode(t) for t in texts]
