@@ -19,8 +19,10 @@ addresses turn JIT off for a savepoint's span, and put it back).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -53,7 +55,8 @@ def geocode_many(addresses: Sequence[str]) -> list[GeocodeResult]:
     same = [at.setdefault(text, len(at)) for text in addresses]
     distinct = list(at)
     if len(distinct) > CHUNK:
-        found = _pipelined(distinct, threshold)
+        with _no_cycle_collection():
+            found = _pipelined(distinct, threshold)
     else:
         reading = _read(distinct)
         found = _decide(reading, recall(reading.queries), threshold)
@@ -82,6 +85,20 @@ def _pipelined(texts: list[str], threshold: float) -> list[GeocodeResult]:
     for i, result in zip(order, done, strict=True):
         out[i] = result
     return out
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Bulk geocoding makes hundreds of thousands of small objects, none in a reference cycle; the cyclic
+    garbage collector, triggered by their number, kept walking every object of the process (a sixth of the
+    time). Paused for the span (and put back as it was)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass(slots=True)
