@@ -10,8 +10,11 @@ query) → scoring.decide (rapidfuzz; numbers must agree, names are evidence, am
 At or above settings.GRIDGIS["GEOCODE_MIN_CONFIDENCE"] (0.8) the address is located; below, the result
 carries no point, only the best candidates, for a person to choose.
 
-Repeats cost nothing: geocode_many geocodes each distinct text once, and each distinct reading (road,
-numbers, names) once; recall scans each compound once per batch.
+Speed: one recall statement per address or per chunk of CHUNK distinct addresses, prepared once per
+connection; repeats cost nothing (each distinct text, then each distinct reading — road, numbers, names —
+is geocoded once, each compound scanned once per chunk); a standard address is proven a clean hit by its
+compound's rows alone, and its building's point comes along, so it costs one compound scan and no second
+query. Beyond one chunk, PostgreSQL recalls the next chunks while Python scores the last (_pipelined).
 
 geocode() runs in the caller's transaction and only reads (batches of more than recall.JIT_FREE_BATCH
 addresses turn JIT off for a savepoint's span, and put it back).
@@ -69,7 +72,7 @@ def _pipelined(texts: list[str], threshold: float) -> list[GeocodeResult]:
     Django), while this thread parses the next chunks and scores those already recalled — PostgreSQL and
     Python at work at the same time."""
     # In text order: the buildings of one compound (…路12号1号楼, …路12号2号楼) come in one chunk, one scan.
-    order = sorted(range(len(texts)), key=texts.__getitem__)
+    order = sorted(range(len(texts)), key=lambda i: texts[i] or "")
     connection.ensure_connection()
     conn = connection.connection
     done: list[GeocodeResult] = []
