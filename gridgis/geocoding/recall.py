@@ -10,8 +10,8 @@ arrays (`unnest`), and index scans find
   gets here), those in the named community first, then roads sharing the most characters with the named
   one — skipped for a clean hit (the named road has these numbers, in the named community if any);
 - house only, when no building number is named: compounds with that house number on any road (ditto).
-A clean hit is seen in the compound's rows already (an anti-join, no scan); only the addresses it cannot
-prove clean (their compound had more rows than COMPOUND_LIMIT) check the table itself.
+A clean hit is seen in the compound's rows already (an anti-join, no scan); only the others (not clean, or
+their compound had more rows than COMPOUND_LIMIT) check the table itself before the numbers scans.
 Only an address that recalls nothing has its road looked up by pg_trgm (`recall_fallback`: the nearest
 road names by trigram distance, from a GiST index).
 
@@ -20,7 +20,8 @@ full address and ~4 µs per road name, too much for thousands of addresses per s
 decides is done afterwards on the few rows kept (scoring.py).
 
 Statements run as server-side prepared statements of the connection (`_fetch`): planning the recall
-statement took longer than running it for one address.
+statement took twice as long as running it for one address. For up to FEW addresses (intake) the statement
+hides their number from the planner, so PostgreSQL settles on one generic plan and stops planning.
 """
 
 from __future__ import annotations
