@@ -78,7 +78,7 @@ class _Names:
         key = (row.road, row.community, row.street)
         found = self._cache.get(key)
         if found is None:
-            if len(self._cache) > 4096:
+            if len(self._cache) > 256:  # bounded: the cache of _Names objects is too
                 self._cache.clear()
             found = self._cache[key] = (self._agreement(row), bool(self.road and row.road)
                                         and _road_key(row.road) == self.road)
@@ -96,7 +96,7 @@ class _Names:
 
 
 # The comparisons are pure: kept across addresses (a compound's buildings are asked for with the same names).
-_names = lru_cache(maxsize=1024)(_Names)
+_names = lru_cache(maxsize=1024)(_Names)  # at most 1024 × 257 comparisons kept
 
 
 def road_edits(typed_key: str, road: str | None) -> int:
