@@ -23,6 +23,7 @@ addresses turn JIT off for a savepoint's span, and put it back).
 from __future__ import annotations
 
 import gc
+from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -39,6 +40,7 @@ from .scoring import Decision, decide
 __all__ = ["CHUNK", "geocode", "geocode_many", "min_confidence"]
 
 CHUNK = 1000  # distinct addresses per recall statement, when there are more (see _pipelined)
+AHEAD = 2  # chunks parsed and sent while the oldest waits to be scored
 
 
 def min_confidence() -> float:
@@ -77,11 +79,14 @@ def _pipelined(texts: list[str], threshold: float) -> list[GeocodeResult]:
     conn = connection.connection
     done: list[GeocodeResult] = []
     with batch_settings(len(texts)), ThreadPoolExecutor(1, thread_name_prefix="geocode-recall") as helper:
-        jobs = []
+        jobs: deque = deque()
         for start in range(0, len(texts), CHUNK):
             reading = _read([texts[i] for i in order[start:start + CHUNK]])
             asked = ask(reading.queries)
             jobs.append((reading, asked, helper.submit(fetch, asked, conn)))
+            if len(jobs) > AHEAD:  # bounded memory: a few chunks in flight, whatever the input's size
+                reading, asked, job = jobs.popleft()
+                done += _decide(reading, collect(asked, job.result()), threshold)
         for reading, asked, job in jobs:
             done += _decide(reading, collect(asked, job.result()), threshold)
     out: list[GeocodeResult] = [None] * len(texts)  # type: ignore[list-item]
