@@ -249,3 +249,9 @@ def test_any_file_reads_as_pandas_reads_it(header, rows, end, last_end):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(csvfile, "_BLOCK", 64)
         both_ways(text)
+
+
+def test_a_coordinate_that_is_no_number_is_refused_wherever_it_stands():
+    got = both_ways(file_of(line(lon="1Z"), line(lon="", lat="", address="x"), line(lat="4l.1")))
+    assert "row 2, lon: '1Z' is not a finite number" in got
+    assert "row 4, lat: '4l.1' is not a finite number" in got

@@ -399,12 +399,11 @@ def _common_times(values: _Text) -> tuple[np.ndarray, np.ndarray]:
     digit = at[[0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]] - np.uint8(ord("0"))
     ok = (digit.max(axis=0) <= 9) & (at[4] == ord("-")) & (at[7] == ord("-")) & \
         ((at[10] == ord(" ")) | (at[10] == ord("T"))) & (at[13] == ord(":")) & (at[16] == ord(":"))
-    at = at.astype(np.int32) - ord("0")
 
     def number(first: int, last: int) -> np.ndarray:
-        value = at[first]
+        value = at[first] - np.int32(ord("0"))
         for k in range(first + 1, last + 1):
-            value = value * 10 + at[k]
+            value = value * 10 + (at[k] - np.int32(ord("0")))
         return value.astype(np.int64)
 
     year, month, day = number(0, 3), number(5, 6), number(8, 9)
@@ -492,10 +491,11 @@ def _plain_decimals(text: _Text) -> np.ndarray:
     if not ok.any():
         return ok
     start = int(text.offsets[0])
-    other = ~_DIGIT[text.data[start:text.offsets[-1]]]  # bytes that are not digits: the sign and the point
+    other = np.zeros(text.offsets[-1] - start + 1, dtype=np.uint8)  # (one more: the end of the last value)
+    other[:-1] = ~_DIGIT[text.data[start:text.offsets[-1]]]  # bytes that are not digits: the sign and the point
     where = np.flatnonzero(other)
     first = text.offsets[:-1]
-    count = np.add.reduceat(other.view(np.uint8), np.minimum(first - start, other.size - 1), dtype=np.int64)
+    count = np.add.reduceat(other, first - start, dtype=np.int64)
     count[size == 0] = 0  # (reduceat gives an empty value the byte at its place)
     ok &= count <= 2
     which = np.flatnonzero(ok & (count > 0))
