@@ -236,7 +236,7 @@ def _geocode(located: Located, index: np.ndarray, addresses: np.ndarray) -> None
         located.confidence[i] = result.confidence
         located.candidates[i] = json.dumps([c.as_dict() for c in result.candidates], ensure_ascii=False)
         if result.located:
-            located.lon[i], located.lat[i] = result.point.x, result.point.y
+            located.lon[i], located.lat[i] = result.lonlat
             located.method[i] = result.method
             located.building_id[i] = buildings.get(result.building_code, -1)
 
