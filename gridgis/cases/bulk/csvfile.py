@@ -60,6 +60,7 @@ _TRAILING_SPACE[[(high << 8) | b[0] for b in _ENCODED_SPACE if len(b) == 1 for h
 _LAST_OF_SPACE = _byte_table(b[-1] for b in _ENCODED_SPACE)
 _NOT_PHONE = ~_byte_table(_PHONE.encode())
 _NUL = _byte_table([0])
+_NOT_DECIMAL = ~_byte_table(b"0123456789.-")
 _DIGIT = _byte_table(b"0123456789")
 
 
@@ -466,13 +467,17 @@ def _choice(table: _Table, column: str, choices, default: str, rows, checks: _Ch
 
 
 def _numbers(text: _Text) -> np.ndarray:
-    """Floats of a column of number texts, NaN for empty or unreadable ones. Plain decimals ("-123.45") are
-    read by Arrow (correctly rounded, as float() reads them); any other text by float(), and when one of those
-    is unreadable, the whole column by pandas, as it always was."""
+    """Floats of a column of number texts, NaN for empty or unreadable ones. Texts of digits, "." and "-" only
+    are read by Arrow (correctly rounded, as float() reads them; what one of them refuses, the other does);
+    any other text by float(), and when one of those is unreadable, the whole column by pandas, as it always
+    was."""
     values = np.full(len(text), np.nan)
     plain = _plain_decimals(text)
     if plain.any():
-        values[plain] = pc.cast(text.array.filter(pa.array(plain)), pa.float64()).to_numpy()
+        try:
+            values[plain] = pc.cast(text.array.filter(pa.array(plain)), pa.float64()).to_numpy()
+        except pa.ArrowInvalid:  # "1.2.3", "-": float()'s to refuse
+            plain[:] = False
     other = np.flatnonzero(~plain & ~text.empty())
     if other.size:
         try:
@@ -485,28 +490,8 @@ def _numbers(text: _Text) -> np.ndarray:
 
 
 def _plain_decimals(text: _Text) -> np.ndarray:
-    """Which values are -?[0-9]+(.[0-9]+)? of at most 30 bytes."""
-    size = text.size
-    ok = (size > 0) & (size <= 30)
-    if not ok.any():
-        return ok
-    start = int(text.offsets[0])
-    other = np.zeros(text.offsets[-1] - start + 1, dtype=np.uint8)  # (one more: the end of the last value)
-    other[:-1] = ~_DIGIT[text.data[start:text.offsets[-1]]]  # bytes that are not digits: the sign and the point
-    where = np.flatnonzero(other)
-    first = text.offsets[:-1]
-    count = np.add.reduceat(other, first - start, dtype=np.int64)
-    count[size == 0] = 0  # (reduceat gives an empty value the byte at its place)
-    ok &= count <= 2
-    which = np.flatnonzero(ok & (count > 0))
-    before = (np.cumsum(count) - count)[which]  # how many come before the value
-    at = where[before] + start  # the first byte that is not a digit
-    sign = (at == first[which]) & (text.data[at] == ord("-"))
-    point_at = np.where(sign, where[np.minimum(before + 1, where.size - 1)] + start, at)
-    point = (count[which] - sign == 1) & (text.data[point_at] == ord("."))
-    ok[which] = (count[which] == sign + point) & (size[which] > sign) & \
-        (~point | ((point_at > first[which] + sign) & (point_at < text.offsets[which + 1] - 1)))
-    return ok
+    """Which values are of digits, "." and "-" only (at most 30 of them)."""
+    return (text.size > 0) & (text.size <= 30) & ~text.holding(_NOT_DECIMAL)
 
 
 def _coordinates(table: _Table, rows: np.ndarray, checks: _Checks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
