@@ -5,7 +5,7 @@
 In a scratch database holding the demo city (bench/scratch.py), measured in the same run:
 1. latency in process (Django's test client, no HTTP): p50/p95 of a report with a point, and of a
    hotline report with only a noisy address to geocode, beside the bare DRF create endpoint
-   (bench/bare_api.py); goal p95 < 30 ms;
+   (bench/bare_api.py); goal p95 < 30 ms for both;
 2. reports/s over HTTP against uvicorn with 2 workers (DEBUG off, as in production; --debug for on), for
    ours and for the bare endpoint on the same database, with the same client and server settings; goal ≥ 0.5×
    the bare endpoint.
@@ -243,8 +243,11 @@ def main() -> int:
     print(f"  peer  bare DRF create          {bare:8.0f} {cpu_bare_http:8.1f}")
     print(f"  ratio ours / bare              {ratio:8.2f}   (goal ≥ {GOAL_RATIO}); by server CPU "
           f"{cpu_bare_http / cpu_ours if cpu_ours else 0:.2f}")
-    met = ratio >= GOAL_RATIO and p95_point < GOAL_P95_MS
-    print("goals met" if met else "goal missed")
+    missed = [name for name, ok in (("p95 with a point", p95_point < GOAL_P95_MS),
+                                    ("p95 address only", p95_address < GOAL_P95_MS),
+                                    ("HTTP ratio", ratio >= GOAL_RATIO)) if not ok]
+    met = not missed
+    print("goals met (both p95 < 30 ms, HTTP ratio ≥ 0.5)" if met else f"goal missed: {', '.join(missed)}")
     return 0 if met else 1
 
 
