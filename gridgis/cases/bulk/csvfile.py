@@ -43,6 +43,13 @@ WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, 
     "\u2028\u2029\u202f\u205f\u3000"
 # Since 1992 Shanghai keeps UTC+8 all year (China's last summer time ended in September 1991).
 _STEADY_YEARS = (1992, 2261)
+_LEAP = np.array([y % 4 == 0 and (y % 100 != 0 or y % 400 == 0) for y in range(_STEADY_YEARS[0], _STEADY_YEARS[1] + 1)],
+                 dtype=np.intp)
+_YEAR_STARTS = np.array([(np.datetime64(f"{y}-01-01") - np.datetime64("1970-01-01")).astype(int)
+                         for y in range(_STEADY_YEARS[0], _STEADY_YEARS[1] + 1)], dtype=np.int32)
+_MONTH_DAYS = np.array([[0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31],
+                        [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]], dtype=np.int32)  # [leap, month]
+_MONTH_STARTS = np.concatenate([[[0], [0]], np.cumsum(_MONTH_DAYS, axis=1)[:, :-1]], axis=1).astype(np.int32)
 _BLOCK = 1 << 24  # bytes Arrow parses at a time (per thread)
 
 
@@ -405,21 +412,17 @@ def _common_times(values: _Text) -> tuple[np.ndarray, np.ndarray]:
         value = at[first] - np.int32(ord("0"))
         for k in range(first + 1, last + 1):
             value = value * 10 + (at[k] - np.int32(ord("0")))
-        return value.astype(np.int64)
+        return value
 
     year, month, day = number(0, 3), number(5, 6), number(8, 9)
     hour, minute, second = number(11, 12), number(14, 15), number(17, 18)
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month, 0, 12)] + \
-        ((month == 2) & leap)
     ok &= (year >= _STEADY_YEARS[0]) & (year <= _STEADY_YEARS[1]) & (month >= 1) & (month <= 12) & (day >= 1) & \
-        (day <= month_days) & (hour <= 23) & (minute <= 59) & (second <= 59)
-    # days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil)
-    y = year - (month <= 2)
-    era, year_of_era = y // 400, y % 400
-    day_of_year = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
-    days = era * 146097 + year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year - 719468
-    seconds = days * 86400 + hour * 3600 + minute * 60 + second - 8 * 3600
+        (hour <= 23) & (minute <= 59) & (second <= 59)
+    since, month = np.clip(year - _STEADY_YEARS[0], 0, _YEAR_STARTS.size - 1), np.clip(month, 0, 12)
+    leap = _LEAP[since]
+    ok &= day <= _MONTH_DAYS[leap, month]
+    days = _YEAR_STARTS[since] + _MONTH_STARTS[leap, month] + day - 1  # since 1970-01-01
+    seconds = days.astype(np.int64) * 86400 + (hour * 3600 + minute * 60 + second - 8 * 3600)
     common[which] = ok
     micros[which] = np.where(ok, seconds * 1_000_000, 0)
     return micros, common
