@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import json
 from dataclasses import dataclass, field
 
-from django.contrib.gis.geos import Point
+from django.contrib.gis.geos import GEOSGeometry, Point
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import NOT_PROVIDED
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg.types.json import Jsonb
 
 from geodata.china_coords import to_wgs84
 from gridgis.geocoding.gazetteer import geocode
@@ -21,6 +24,8 @@ from .assignment import fetchone_prepared, route
 from .duplicates import NEAREST_OPEN, nearest_open_params
 from .models import Case, CaseEvent, CasePhoto, Category
 from .worktime import add_working_hours
+
+_STRICT_JSON = functools.partial(json.dumps, allow_nan=False)  # NaN is not JSON: refused, not stored wrong
 
 
 @dataclass(frozen=True)
@@ -82,11 +87,11 @@ def _deadline(case: Case) -> dt.datetime | None:
     return add_working_hours(case.received_at, case.category.deadline_hours)
 
 
-@transaction.atomic(savepoint=False)  # no savepoint inside report_intake's transaction: any error ends it all
 def case_create(*, report: IntakeReport, by=None, jurisdiction: str = "", api_key=None) -> Case:
-    """Locates, places and assigns a report and files it as a new case (one transaction). The case comes
-    back with what the case shape shows already attached (grid, community, street, assignee, building,
-    duplicate, photos, no departments), so showing it needs no further query."""
+    """Locates, places and assigns a report and files it as a new case (one transaction: one statement, or
+    with photos a transaction around it and theirs; inside the caller's transaction when there is one). The
+    case comes back with what the case shape shows already attached (grid, community, street, assignee,
+    building, duplicate, photos, no departments), so showing it needs no further query."""
     located = _locate(report)
     routed = route(located.point)  # placement and assignee, in one query
     placement, assignee = routed.placement, routed.assignee
@@ -117,7 +122,6 @@ def case_create(*, report: IntakeReport, by=None, jurisdiction: str = "", api_ke
         api_key=api_key,
         received_at=report.received_at or timezone.now(),
     )
-    case.geocode_building = _building(located.building_code) if located.building_code else None
     case.territory_code = _territory_code(case, routed.district_code, jurisdiction)
     case.warnings = _warnings(case)
     case.deadline = _deadline(case)
@@ -125,34 +129,39 @@ def case_create(*, report: IntakeReport, by=None, jurisdiction: str = "", api_ke
         action="receive", to_status=case.status, actor=case.created_by, at=case.received_at,
         data={"channel": case.channel, "assignment_rule": case.assignment_rule},
     )
-    _file(case, event)
-    photos = []
-    if report.photos:
-        photos = CasePhoto.objects.bulk_create([_stored_photo(case, photo, event) for photo in report.photos])
+    # No photos: the one statement is the transaction (BEGIN and COMMIT would be two more round trips).
+    with transaction.atomic(savepoint=False) if report.photos else contextlib.nullcontext():
+        _file(case, event, building_code=located.building_code)
+        photos = []
+        if report.photos:
+            photos = CasePhoto.objects.bulk_create([_stored_photo(case, photo, event) for photo in report.photos])
     _known_related(case, photos=photos)
     return case
 
 
 # Filing a case in one statement: its possible duplicate (duplicates.NEAREST_OPEN), its number (the day of
-# reception in Shanghai and the sequence, 7 digits or more: 202611280000042), the case row and its 'receive'
-# timeline entry (whose trigger rings the live listeners). Prepared once per connection (fetchone_prepared);
-# the values are the ORM's own (each field's get_db_prep_save): only three round trips and the ORM's
-# compiling of two inserts are saved.
+# reception in Shanghai and the sequence, 7 digits or more: 202611280000042), the gazetteer's building by
+# code, the case row and its 'receive' timeline entry (whose trigger rings the live listeners). Each row
+# comes as one JSON parameter read as the table's row type, so the statement stays short and few-parametered
+# enough for psycopg to cache its parsing; it is prepared once per connection (fetchone_prepared).
 _FILE = """
 WITH dup AS MATERIALIZED ({duplicate}),
 c AS (
-  INSERT INTO {case_table} ({case_columns}, {number}, {duplicate_of})
-  VALUES ({case_values},
-          (SELECT %(day)s::text || lpad(n::text, greatest(7, length(n::text)), '0')
-           FROM nextval('cases_case_number_seq') n),
-          (SELECT id FROM dup))
-  RETURNING id, {number}
+  INSERT INTO {case_table} ({case_columns}, number, duplicate_of_id, geocode_building_id)
+  SELECT {case_columns},
+    (SELECT %(day)s::text || lpad(n::text, greatest(7, length(n::text)), '0')
+     FROM nextval('cases_case_number_seq') n),
+    (SELECT id FROM dup),
+    (SELECT id FROM {building_table} WHERE code = %(building)s LIMIT 1)
+  FROM jsonb_populate_record(NULL::{case_table}, %(case)s)
+  RETURNING id, number, geocode_building_id
 ),
 e AS (
-  INSERT INTO {event_table} ({event_case}, {event_columns}) VALUES ((SELECT id FROM c), {event_values})
+  INSERT INTO {event_table} (case_id, {event_columns})
+  SELECT (SELECT id FROM c), {event_columns} FROM jsonb_populate_record(NULL::{event_table}, %(event)s)
   RETURNING id
 )
-SELECT c.id, c.{number}, (SELECT id FROM e), dup.id, dup.number FROM c LEFT JOIN dup ON true
+SELECT c.id, c.number, c.geocode_building_id, (SELECT id FROM e), dup.id, dup.number FROM c LEFT JOIN dup ON true
 """
 
 
@@ -166,34 +175,45 @@ def _columns(model, *, skip: tuple[str, ...]) -> list:
 
 @functools.cache
 def _file_sql() -> tuple[str, list, list]:
+    from gridgis.territory.models import Building
+
     quote = connection.ops.quote_name
-    case_fields = _columns(Case, skip=("number", "duplicate_of_id"))
+    case_fields = _columns(Case, skip=("number", "duplicate_of_id", "geocode_building_id"))
     event_fields = _columns(CaseEvent, skip=("case_id",))
     sql = _FILE.format(
-        duplicate=NEAREST_OPEN, case_table=quote(Case._meta.db_table),
-        case_columns=", ".join(quote(f.column) for f in case_fields),
-        case_values=", ".join(f"%(c{n})s" for n in range(len(case_fields))),
-        number=quote(Case._meta.get_field("number").column),
-        duplicate_of=quote(Case._meta.get_field("duplicate_of").column),
-        event_table=quote(CaseEvent._meta.db_table), event_case=quote(CaseEvent._meta.get_field("case").column),
+        duplicate=NEAREST_OPEN, case_table=quote(Case._meta.db_table), building_table=quote(Building._meta.db_table),
+        case_columns=", ".join(quote(f.column) for f in case_fields), event_table=quote(CaseEvent._meta.db_table),
         event_columns=", ".join(quote(f.column) for f in event_fields),
-        event_values=", ".join(f"%(e{n})s" for n in range(len(event_fields))),
     )
     return sql, case_fields, event_fields
 
 
-def _file(case: Case, event: CaseEvent) -> None:
+def _json_row(instance, fields: list) -> Jsonb:
+    """The instance's values (as the ORM would save them: each field's pre_save) as a JSON object by column,
+    in the text forms PostgreSQL reads back exactly: ISO 8601 times, hex EWKB geometries."""
+    row = {}
+    for f in fields:
+        value = f.pre_save(instance, True)
+        if isinstance(value, dt.datetime):
+            value = value.isoformat()
+        elif isinstance(value, GEOSGeometry):
+            if value.srid != f.srid:
+                raise ValueError(f"{f}: SRID {value.srid}, not {f.srid}")
+            value = value.hexewkb.decode()
+        row[f.column] = value
+    return Jsonb(row, dumps=_STRICT_JSON)
+
+
+def _file(case: Case, event: CaseEvent, *, building_code: str = "") -> None:
     """Inserts `case` and its timeline entry `event` (see _FILE); both come back saved, the case with its
-    number and possible duplicate (id and number; the rest loads on access)."""
+    number, its building and possible duplicate (id and number; the rest loads on access)."""
     sql, case_fields, event_fields = _file_sql()
     params = nearest_open_params(case)
-    params["day"] = f"{timezone.localtime(case.received_at):%Y%m%d}"
-    for n, f in enumerate(case_fields):
-        params[f"c{n}"] = f.get_db_prep_save(f.pre_save(case, True), connection)
-    for n, f in enumerate(event_fields):
-        params[f"e{n}"] = f.get_db_prep_save(f.pre_save(event, True), connection)
-    case_id, number, event_id, duplicate_id, duplicate_number = fetchone_prepared(sql, params)
+    params.update(day=f"{timezone.localtime(case.received_at):%Y%m%d}", building=building_code or None,
+                  case=_json_row(case, case_fields), event=_json_row(event, event_fields))
+    case_id, number, building_id, event_id, duplicate_id, duplicate_number = fetchone_prepared(sql, params)
     case.pk, case.number = case_id, number
+    case.geocode_building = _partial_building(building_id, building_code) if building_id is not None else None
     case.duplicate_of = Case.from_db("default", ["id", "number"], [duplicate_id, duplicate_number]) \
         if duplicate_id is not None else None
     event.pk, event.case = event_id, case
@@ -205,22 +225,23 @@ def _known_related(case: Case, *, photos: list[CasePhoto]) -> None:
     """What a new case's shape would read back: no extension pending, no departments, the photos just
     stored (as a prefetch would leave them, so case.photos.all() and case.departments.all() query nothing)."""
     case.pending_extension = False
-    cache = case._prefetched_objects_cache = {}
-    cache["departments"] = case.departments.none()
-    stored = case.photos.all()
-    stored._result_cache, stored._prefetch_done = photos, True
-    cache["photos"] = stored
+    case._prefetched_objects_cache = {"departments": _evaluated(case.departments.all(), []),
+                                      "photos": _evaluated(case.photos.all(), photos)}
     case.handler = None
 
 
-def _building(code: str):
-    """The gazetteer's building by code: id and code (the rest loads on access), or None."""
+def _evaluated(queryset, objects: list):
+    """`queryset` as a prefetch leaves it: holding `objects`, so iterating it runs nothing (not even compiling
+    the SQL of an empty one)."""
+    queryset._result_cache, queryset._prefetch_done = objects, True
+    return queryset
+
+
+def _partial_building(pk: int, code: str):
+    """The gazetteer's building: id and code (the rest loads on access)."""
     from gridgis.territory.models import Building
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT id FROM territory_building WHERE code = %s LIMIT 1", [code])
-        row = cursor.fetchone()
-    return Building.from_db("default", ["id", "code"], [row[0], code]) if row else None
+    return Building.from_db("default", ["id", "code"], [pk, code])
 
 
 def _warnings(case: Case) -> list[str]:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import get_attribute
 
 from gridgis.cases import schema
 from gridgis.cases.actors import actor_for, facts_for
@@ -49,6 +50,46 @@ class PrototypeFields:
             prototypes = super().get_fields()
             cls._field_prototypes = prototypes
         return {name: _fresh(field) for name, field in prototypes.items()}
+
+
+class PlannedRepresentation(PrototypeFields):
+    """to_representation as DRF's, by a plan made once per class: method fields call their method, the others
+    format the instance's attribute with the class's unbound prototype field, so nothing is copied or bound per
+    object. Only for fields whose output needs no binding (model values, slugs, methods); a serializer with any
+    other kind falls back to DRF's own."""
+
+    _UNPLANNED = (serializers.BaseSerializer, serializers.FileField, serializers.HyperlinkedRelatedField,
+                  serializers.PrimaryKeyRelatedField, serializers.ManyRelatedField)
+
+    def _plan(self) -> list | None:
+        cls = type(self)
+        if "_read_plan" not in cls.__dict__:
+            plan = []
+            for name, field in self.get_fields().items():
+                if field.write_only:
+                    continue
+                if isinstance(field, serializers.SerializerMethodField):
+                    plan.append((name, None, field.method_name or f"get_{name}"))
+                elif isinstance(field, self._UNPLANNED) or field.source == "*":
+                    plan = None
+                    break
+                else:
+                    plan.append((name, field, (field.source or name).split(".")))
+            cls._read_plan = plan
+        return cls._read_plan
+
+    def to_representation(self, instance):
+        plan = self._plan()
+        if plan is None:
+            return super().to_representation(instance)
+        ret = {}
+        for name, field, how in plan:
+            if field is None:
+                ret[name] = getattr(self, how)(instance)
+            else:
+                value = get_attribute(instance, how)
+                ret[name] = None if value is None else field.to_representation(value)
+        return ret
 
 
 class CaseReportSerializer(PrototypeFields, serializers.Serializer):
@@ -107,7 +148,7 @@ def _code_name(obj):
     return {"code": obj.code, "name": obj.name} if obj is not None else None
 
 
-class CaseSerializer(PrototypeFields, serializers.ModelSerializer):
+class CaseSerializer(PlannedRepresentation, serializers.ModelSerializer):
     """A case as the API returns it; the reporter's contact is masked for roles that don't call back."""
 
     location = serializers.SerializerMethodField()
