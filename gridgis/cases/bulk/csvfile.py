@@ -155,8 +155,9 @@ class _Text:
 
     def __init__(self, array: pa.Array | pa.ChunkedArray):
         if isinstance(array, pa.ChunkedArray):  # one array, with 64-bit offsets (a column may exceed 2 GB)
-            chunks = [chunk.cast(pa.large_string()) for chunk in array.chunks]
-            array = pa.concat_arrays(chunks) if chunks else pa.array([], type=pa.large_string())
+            chunks = [chunk.cast(pa.large_string()) for chunk in array.chunks]  # (no copy when they are)
+            array = chunks[0] if len(chunks) == 1 else pa.concat_arrays(chunks) if chunks else \
+                pa.array([], type=pa.large_string())
         self.array = array.cast(pa.large_string())
         _, offsets, data = self.array.buffers()
         self.offsets = np.frombuffer(offsets, dtype=np.int64)[self.array.offset:self.array.offset + len(array) + 1]
@@ -213,8 +214,8 @@ class _Text:
         """The values stripped as str.strip() strips them (the column itself when none needs it)."""
         if not self.data.size:
             return self
-        first = self.data[np.minimum(self.offsets[:-1], self.data.size - 1)]
-        last = self.data[np.maximum(self.offsets[1:] - 1, 0)]
+        first = np.take(self.data, self.offsets[:-1], mode="clip")  # (of an empty value: any byte, unused)
+        last = np.take(self.data, self.offsets[1:] - 1, mode="clip")
         maybe = np.flatnonzero((self.size > 0) & (_LEADING_SPACE[first] | _LAST_OF_SPACE[last]))
         if maybe.size:  # a multi-byte space's last byte ends many other characters too: look at the one before
             end = self.offsets[maybe + 1]
@@ -302,10 +303,10 @@ def _read_arrow(path: Path, encoding: str) -> _Table | None:
         parsed = pa_csv.read_csv(
             str(path), read_options=pa_csv.ReadOptions(autogenerate_column_names=True, block_size=_BLOCK),
             parse_options=pa_csv.ParseOptions(newlines_in_values=quoted),  # only a quoted value can hold one
-            convert_options=pa_csv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(len(names))},
+            convert_options=pa_csv.ConvertOptions(column_types={f"f{i}": pa.large_string() for i in range(len(names))},
                                                   strings_can_be_null=False))
         if parsed.num_columns != len(names) or parsed.num_rows == 0 or \
-                any(t != pa.string() for t in parsed.schema.types):
+                any(t != pa.large_string() for t in parsed.schema.types):
             return None
         if quoted and _open_quote_at_end(whole, parsed.column(len(names) - 1)[-1].as_py()):
             return None  # pandas: "EOF inside string"; Arrow takes the rest of the file as the value
