@@ -48,6 +48,10 @@ class PrototypeFields:
         prototypes = cls.__dict__.get("_field_prototypes")
         if prototypes is None:
             prototypes = super().get_fields()
+            nested = [name for name, f in prototypes.items()
+                      if isinstance(f, serializers.BaseSerializer | serializers.ManyRelatedField)]
+            if nested:  # their inner fields would be shared, bound to the first copy: not copied here
+                raise TypeError(f"{cls.__name__}: nested fields {nested} need DRF's deep copies")
             cls._field_prototypes = prototypes
         return {name: _fresh(field) for name, field in prototypes.items()}
 
