@@ -4,10 +4,11 @@ Arrow's multi-threaded CSV reader parses the file; the checks run over whole col
 (numpy) and with Arrow kernels, and mirror the API's: the same lengths, choices, coordinate ranges (with the
 "swapped" hint) and phone characters. Python's own semantics are kept where a byte-level shortcut could differ:
 texts are stripped of exactly what str.strip strips, choices are lowered by str.lower (once per distinct
-value), and times and numbers not in the common shape ("2024-03-01 08:15:00", "123.4567") are parsed by pandas
-and float() as they always were. A file Arrow would read otherwise than pandas' C parser (another encoding,
-ragged rows, a quote left open at the end) is read by pandas, so every file reads as it did. Every problem is
-collected with its row and column; the first SHOWN are reported with a count of the rest.
+value), times not in the common shape ("2024-03-01 08:15:00") are parsed by pandas and numbers other than
+plain decimals ("-123.4567") by float(), as they always were. A file Arrow might read otherwise than pandas' C
+parser (another encoding, ragged rows, a quote left open at the end, a lone CR) is read by pandas, so every file
+reads as it did. Every problem is collected with its row and column; the first SHOWN are reported with a count
+of the rest.
 """
 
 from __future__ import annotations
@@ -68,7 +69,6 @@ _LAST_OF_SPACE = _byte_table(b[-1] for b in _ENCODED_SPACE)
 _NOT_PHONE = ~_byte_table(_PHONE.encode())
 _NUL = _byte_table([0])
 _NOT_DECIMAL = ~_byte_table(b"0123456789.-")
-_DIGIT = _byte_table(b"0123456789")
 
 
 @dataclass(frozen=True)
