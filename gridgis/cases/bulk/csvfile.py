@@ -52,6 +52,8 @@ _MONTH_DAYS = np.array([[0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31],
                         [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]], dtype=np.int32)  # [leap, month]
 _MONTH_STARTS = np.concatenate([[[0], [0]], np.cumsum(_MONTH_DAYS, axis=1)[:, :-1]], axis=1).astype(np.int32)
 _BLOCK = 1 << 24  # bytes Arrow parses at a time (per thread)
+# Arrow's default allocator (mimalloc) maps fresh memory in huge pages: a one-off read paid ~0.5 s more for it.
+_POOL = pa.system_memory_pool()
 
 
 def _byte_table(byte_values) -> np.ndarray:
@@ -155,10 +157,10 @@ class _Text:
 
     def __init__(self, array: pa.Array | pa.ChunkedArray):
         if isinstance(array, pa.ChunkedArray):  # one array, with 64-bit offsets (a column may exceed 2 GB)
-            chunks = [chunk.cast(pa.large_string()) for chunk in array.chunks]  # (no copy when they are)
-            array = chunks[0] if len(chunks) == 1 else pa.concat_arrays(chunks) if chunks else \
-                pa.array([], type=pa.large_string())
-        self.array = array.cast(pa.large_string())
+            chunks = [chunk.cast(pa.large_string(), memory_pool=_POOL) for chunk in array.chunks]  # (no copy
+            array = chunks[0] if len(chunks) == 1 else pa.concat_arrays(chunks, memory_pool=_POOL) if chunks \
+                else pa.array([], type=pa.large_string())  # when they are)
+        self.array = array.cast(pa.large_string(), memory_pool=_POOL)
         _, offsets, data = self.array.buffers()
         self.offsets = np.frombuffer(offsets, dtype=np.int64)[self.array.offset:self.array.offset + len(array) + 1]
         self.data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
@@ -180,13 +182,14 @@ class _Text:
 
     def pick(self, index: np.ndarray) -> np.ndarray:
         """The values at `index`, as str (an object array)."""
-        return self.array.take(pa.array(index, type=pa.int64())).to_numpy(zero_copy_only=False)
+        return pc.take(self.array, pa.array(index, type=pa.int64()), memory_pool=_POOL).to_numpy(
+            zero_copy_only=False)
 
     def objects(self) -> np.ndarray:
         """Every value as str (an object array); a column of few distinct values builds each once."""
         if not self.size.any():
             return np.full(len(self), "", dtype=object)
-        probe = self.array.slice(0, 1 << 16).dictionary_encode()
+        probe = pc.dictionary_encode(self.array.slice(0, 1 << 16), memory_pool=_POOL)
         if len(probe.dictionary) * 8 > len(probe):
             return self.array.to_numpy(zero_copy_only=False)
         distinct, index = self.distinct()
@@ -194,7 +197,7 @@ class _Text:
 
     def distinct(self) -> tuple[np.ndarray, np.ndarray]:
         """The distinct values (str, object array) and, for each row, which it holds."""
-        encoded = self.array.dictionary_encode()
+        encoded = pc.dictionary_encode(self.array, memory_pool=_POOL)
         return encoded.dictionary.to_numpy(zero_copy_only=False), encoded.indices.to_numpy()
 
     def holding(self, table: np.ndarray) -> np.ndarray:
@@ -208,7 +211,7 @@ class _Text:
         return out
 
     def chars(self) -> np.ndarray:
-        return pc.utf8_length(self.array).to_numpy()
+        return pc.utf8_length(self.array, memory_pool=_POOL).to_numpy()
 
     def strip(self) -> _Text:
         """The values stripped as str.strip() strips them (the column itself when none needs it)."""
@@ -228,7 +231,7 @@ class _Text:
         if not (pc.any(pc.is_in(pc.utf8_slice_codeunits(ends, 0, 1), value_set=spaces)).as_py() or
                 pc.any(pc.is_in(pc.utf8_slice_codeunits(ends, -1, None), value_set=spaces)).as_py()):
             return self
-        return _Text(pc.utf8_trim(self.array, characters=WHITESPACE))
+        return _Text(pc.utf8_trim(self.array, characters=WHITESPACE, memory_pool=_POOL))
 
 
 def read_cases_csv(path: Path, *, default_crs: str = "wgs84", categories: dict[str, int],
@@ -301,7 +304,8 @@ def _read_arrow(path: Path, encoding: str) -> _Table | None:
         if whole.find(b"\r") >= 0 and re.search(rb"\r(?!\n)", whole):
             return None  # pandas reads a lone CR before a comma otherwise (it ends the line and eats the comma)
         parsed = pa_csv.read_csv(
-            str(path), read_options=pa_csv.ReadOptions(autogenerate_column_names=True, block_size=_BLOCK),
+            str(path), memory_pool=_POOL,
+            read_options=pa_csv.ReadOptions(autogenerate_column_names=True, block_size=_BLOCK),
             parse_options=pa_csv.ParseOptions(newlines_in_values=quoted),  # only a quoted value can hold one
             convert_options=pa_csv.ConvertOptions(column_types={f"f{i}": pa.large_string() for i in range(len(names))},
                                                   strings_can_be_null=False))
@@ -479,7 +483,8 @@ def _numbers(text: _Text) -> np.ndarray:
     plain = _plain_decimals(text)
     if plain.any():
         try:
-            values[plain] = pc.cast(text.array.filter(pa.array(plain)), pa.float64()).to_numpy()
+            values[plain] = pc.cast(pc.filter(text.array, pa.array(plain), memory_pool=_POOL), pa.float64(),
+                                    memory_pool=_POOL).to_numpy()
         except pa.ArrowInvalid:  # "1.2.3", "-": float()'s to refuse
             plain[:] = False
     other = np.flatnonzero(~plain & ~text.empty())
