@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from .assignment import fetchone_prepared
 from .models import Case
 
 DUPLICATE_RADIUS_M = 50.0
@@ -45,11 +44,3 @@ def nearest_open_params(case: Case) -> dict:
         "until": case.received_at, "box": box_deg, "pk": case.pk, "radius": DUPLICATE_RADIUS_M,
     }
 
-
-def possible_duplicate_of(case: Case) -> Case | None:
-    """The nearest open case of the same category within 50 m, received within 24 h before this one (its id
-    and number; the rest loads on access). (case_create asks the same inside its insert.)"""
-    if case.location is None or case.category_id is None:
-        return None
-    row = fetchone_prepared(NEAREST_OPEN, nearest_open_params(case))
-    return Case.from_db("default", ["id", "number"], list(row)) if row else None

@@ -243,7 +243,8 @@ def _geocode(located: Located, index: np.ndarray, addresses: np.ndarray) -> None
 
 def _numbers(cursor, rows: CaseRows) -> tuple[np.ndarray, int]:
     """The file's numbers, and for rows without one `YYYYMMDD` (local reception date) + the next value of
-    the sequence, at least 7 digits, as services._number makes them; the values are taken in one statement."""
+    the sequence, at least 7 digits, as case_create files them (services._FILE); the values are taken in one
+    statement."""
     numbers = rows.number.copy()
     missing = np.flatnonzero(numbers == "")
     if not missing.size:
@@ -260,8 +261,8 @@ def _numbers(cursor, rows: CaseRows) -> tuple[np.ndarray, int]:
 
 
 def _case_numbers(days: np.ndarray, values: np.ndarray) -> list[str]:
-    """services._number in bulk: the day (YYYYMMDD) followed by the value, zero-padded to at least 7 digits,
-    as one integer turned to text while that fits in int64 (values below 10¹¹)."""
+    """Case numbers in bulk, as services._FILE makes them: the day (YYYYMMDD) followed by the value,
+    zero-padded to at least 7 digits; as one integer turned to text while that fits in int64 (below 10¹¹)."""
     if values.size and int(values.max()) >= 10**11:
         return [f"{day}{value:07d}" for day, value in zip(days.tolist(), values.tolist(), strict=True)]
     digits = 7 + sum((values >= 10**k).astype(np.int64) for k in range(7, 11))
