@@ -13,7 +13,7 @@ DUPLICATE_WINDOW = dt.timedelta(hours=24)
 _METRES_PER_DEGREE = 111_320.0
 
 # The open cases of one category received in a 24 h window are few, and the partial index
-# case_open_category_received_idx holds exactly those; a degree box narrows them by position, then the
+# case_open_cat_received_idx holds exactly those; a degree box narrows them by position, then the
 # distance is measured on the spheroid. Plain SQL: this runs for every report, and the ORM's compiling
 # cost more than the query.
 # The statuses are written in, not passed: the index's predicate must be provable from the query's text.
