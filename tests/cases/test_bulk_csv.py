@@ -256,3 +256,20 @@ def test_a_coordinate_that_is_no_number_is_refused_wherever_it_stands():
     got = both_ways(file_of(line(lon="1Z"), line(lon="", lat="", address="x"), line(lat="4l.1")))
     assert "row 2, lon: '1Z' is not a finite number" in got
     assert "row 4, lat: '4l.1' is not a finite number" in got
+
+
+@pytest.mark.parametrize("written", ["2024-03-01T08+08:00", "20240301T080000+0800", "2024-03-01T0800+0800",
+                                     "2024-03-01 08:00:00.0 +08"])
+def test_offsets_in_any_iso_shape_are_honoured_beside_local_times(written):
+    # 08:00 at +08:00 is midnight UTC; the local time beside it is Shanghai's. pandas refused such a mix as a whole
+    # ("Mixed timezones"), which stopped the import with a traceback instead of reading the file.
+    got = both_ways(file_of(line(received_at=written), line(received_at="2024-03-01 08:00:00"),
+                            line(received_at="2024-03-01T08:00")))
+    assert got["received_us"] == [1709251200000000] * 3
+
+
+def test_a_bad_time_beside_an_odd_offset_is_reported_not_raised():
+    report = both_ways(file_of(line(received_at="20240301T080000+0800"), line(received_at="2024-03-01T25:00"),
+                               line(received_at="2024-03-01 08:00:00")))
+    assert "row 3, received_at: '2024-03-01T25:00' is not an ISO 8601 date and time" in report
+    assert "1 problem" in report

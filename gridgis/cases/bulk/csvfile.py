@@ -37,7 +37,7 @@ TEXT = ("number", "description", "address", "reporter_name", "reporter_phone")
 SHOWN = 50
 TIME_ZONE = "Asia/Shanghai"
 # An explicit offset after a time of day: "…T08:15:00+08:00", "… 08:15Z"; anything else is local time.
-_OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
+_OFFSET = re.compile(r"[T ]\d{2}(?::\d{2}(?::\d{2}(?:[.,]\d+)?)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
 _PHONE = "0123456789+- "
 # What str.strip() strips: every character whose isspace() is true (tests check the list against Python's).
 WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + \
@@ -450,8 +450,29 @@ def _parse_aware(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _parse_local(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    naive = pd.to_datetime(values, format="ISO8601", errors="coerce")
-    return _micros(naive.dt.tz_localize(TIME_ZONE, ambiguous="NaT", nonexistent="NaT"))
+    try:
+        naive = pd.to_datetime(values, format="ISO8601", errors="coerce")
+        local = naive.dt.tz_localize(TIME_ZONE, ambiguous="NaT", nonexistent="NaT")
+    except (TypeError, ValueError):  # pandas refuses the lot over one odd value (an offset it reads after all)
+        return _each_local(values)
+    return _micros(local)
+
+
+def _each_local(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """One value at a time: a value pandas reads as aware is taken as given, anything unreadable is bad."""
+    micros, bad = np.zeros(len(values), dtype=np.int64), np.zeros(len(values), dtype=bool)
+    for i, text in enumerate(values.tolist()):
+        try:
+            moment = pd.Timestamp(text)
+            moment = moment.tz_localize(TIME_ZONE) if moment.tzinfo is None else moment
+        except (TypeError, ValueError):
+            bad[i] = True
+            continue
+        if pd.isna(moment):
+            bad[i] = True
+        else:
+            micros[i] = moment.value // 1_000  # nanoseconds since 1970, UTC
+    return micros, bad
 
 
 def _category(column: _Text, rows: np.ndarray, checks: _Checks, categories: dict[str, int]) -> np.ndarray:
