@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 
@@ -11,6 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_attribute
+from rest_framework.utils.formatting import lazy_format
 
 from gridgis.cases import schema
 from gridgis.cases.actors import actor_for, facts_for
@@ -24,6 +26,31 @@ from gridgis.cases.workflow import allowed_actions
 from .fields import CategoryField, GeoJSONPointField, PhotosField
 
 PHONE_CHARS = set("0123456789+- ")
+
+
+class _FormatEachTime(lazy_format):
+    """DRF's lazy_format keeps its first result, frozen in the language of the request that first failed; a
+    prototype's validators serve every request, so their messages are formatted again each time."""
+
+    __slots__ = ()
+
+    def __str__(self):
+        return self.format_string.format(*self.args, **self.kwargs)
+
+
+def _per_request_messages(field: serializers.Field) -> None:
+    """Swaps the field's (and its child's) lazy_format validator messages for ones formatted per request."""
+    validators = []
+    for validator in field.validators:
+        message = getattr(validator, "message", None)
+        if isinstance(message, lazy_format) and not isinstance(message, _FormatEachTime):
+            validator = copy.copy(validator)
+            validator.message = _FormatEachTime(message.format_string, *message.args, **message.kwargs)
+        validators.append(validator)
+    field.validators = validators
+    child = field.__dict__.get("child")
+    if child is not None:
+        _per_request_messages(child)
 
 
 def _fresh(prototype: serializers.Field) -> serializers.Field:
@@ -52,6 +79,8 @@ class PrototypeFields:
                       if isinstance(f, serializers.BaseSerializer | serializers.ManyRelatedField)]
             if nested:  # their inner fields would be shared, bound to the first copy: not copied here
                 raise TypeError(f"{cls.__name__}: nested fields {nested} need DRF's deep copies")
+            for field in prototypes.values():
+                _per_request_messages(field)
             cls._field_prototypes = prototypes
         return {name: _fresh(field) for name, field in prototypes.items()}
 
