@@ -79,6 +79,23 @@ def make_user(username: str, *, full_name: str = "", superuser: bool = False):
     return model.objects.create_user(username=username, password=PASSWORD, first_name=full_name)
 
 
+# The west grid widened eastwards from lon 123.000 to 123.006: it takes part of the east grid, with B-003
+# (胜利路8号1号楼).
+WIDER_WEST = {"type": "Polygon", "coordinates": [[
+    [122.99, 41.09], [123.006, 41.09], [123.006, 41.11], [122.99, 41.11], [122.99, 41.09],
+]]}
+
+
+def commit_wider_west(town: Territory) -> None:
+    """A planner (pat) commits WIDER_WEST as the community's first change, as the planner page would."""
+    from gridgis.territory.planning import services as planning
+
+    planner = make_user("pat", full_name="规划员")
+    StaffRole.objects.create(user=planner, role=StaffRole.Role.PLANNER, scope_code=town.street.code)
+    edit = {"op": "reshape", "grid": town.west.code, "geometry": WIDER_WEST}
+    planning.commit(user=planner, code=town.community.code, version=1, edit=edit, reason="东片楼栋划入第一网格")
+
+
 def make_grid_worker(username: str, full_name: str, grid: Grid):
     user = make_user(username, full_name=full_name)
     worker = GridWorker.objects.create(worker_id=f"W-{username}", user=user, name=full_name, phone=PHONES[username])

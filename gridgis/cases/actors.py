@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Exists, OuterRef, Prefetch, Subquery
 
+from gridgis.prepared import fetchall_prepared
 from gridgis.territory.models import Grid
 from gridgis.workforce.models import GridAssignment, GridWorker, StaffRole
 
-from .assignment import fetchall_prepared
 from .models import Case, CaseDepartment, CaseExtension
 
 Role = StaffRole.Role

@@ -19,12 +19,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-import psycopg
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 from django.db import connection
 
+from gridgis.prepared import fetchone_prepared
 from gridgis.territory.models import Community, District, Grid, Street
 from gridgis.workforce.models import GridAssignment, GridWorker, StaffRole
 
@@ -172,24 +172,6 @@ def _route_sql() -> tuple[str, tuple]:
     if params:  # the manager's filter has parameters: they would need numbering in; none so far
         raise NotImplementedError("route(): Grid's default manager filters with parameters")
     return _ROUTE.replace("{grids}", grids), params
-
-
-def fetchone_prepared(query: str, params: dict | tuple) -> tuple | None:
-    """One row of a statement run for every report: as a server-side prepared statement of the connection, so
-    PostgreSQL plans it once per connection instead of every time (planning the route took 5× running it).
-    Django's cursors bind parameters client-side and never prepare; this takes psycopg's own cursor."""
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(query, params, prepare=True)
-        return cursor.fetchone()
-
-
-def fetchall_prepared(query: str, params: dict | tuple) -> list[tuple]:
-    """Every row of a statement run for every request, prepared as fetchone_prepared's."""
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(query, params, prepare=True)
-        return cursor.fetchall()
 
 
 def _partial(model, **values):

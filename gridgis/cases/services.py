@@ -19,8 +19,9 @@ from psycopg.types.json import Jsonb
 from geodata.china_coords import to_wgs84
 from gridgis.geocoding.gazetteer import geocode
 from gridgis.intake.photos import ProcessedPhoto
+from gridgis.prepared import fetchone_prepared
 
-from .assignment import fetchone_prepared, route
+from .assignment import route
 from .duplicates import NEAREST_OPEN, nearest_open_params
 from .models import Case, CaseEvent, CasePhoto, Category
 from .worktime import add_working_hours

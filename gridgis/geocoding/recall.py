@@ -19,7 +19,7 @@ Ranking inside the numbers scan uses plain string functions: pg_trgm's similarit
 full address and ~4 µs per road name, too much for thousands of addresses per second; the scoring that
 decides is done afterwards on the few rows kept (scoring.py).
 
-Statements run as server-side prepared statements of the connection (`_fetch`): planning the recall
+Statements run as server-side prepared statements of the connection (gridgis.prepared): planning the recall
 statement took twice as long as running it for one address. For up to FEW addresses (intake) the statement
 hides their number from the planner, so PostgreSQL settles on one generic plan and stops planning.
 """
@@ -33,6 +33,8 @@ from typing import NamedTuple
 
 import psycopg
 from django.db import connection, transaction
+
+from gridgis.prepared import fetchall_prepared
 
 # The key expressions exactly as the migration's indexes spell them (so the planner uses the indexes).
 HOUSE = "geocoding_house_key(b.house_number, b.address)"
@@ -203,19 +205,6 @@ def batch_settings(size: int) -> Iterator[None]:
         cursor.execute("SELECT set_config('jit', %s, true)", [previous])
 
 
-def _fetch(query: str, params: dict | list, conn: psycopg.Connection | None = None) -> list[tuple]:
-    """All rows, the statement prepared once per connection (Django's cursors bind client-side and never
-    prepare; psycopg's own cursor on Django's connection, in its transaction). Parameters and rows in binary:
-    a third of the cost of text for thousands of array elements. `conn`: Django's connection, taken by the
-    caller (from another thread, which has a Django connection of its own)."""
-    if conn is None:
-        connection.ensure_connection()
-        conn = connection.connection
-    with psycopg.Cursor(conn) as cursor:
-        cursor.execute(query, params, prepare=True, binary=True)
-        return cursor.fetchall()
-
-
 @dataclass(slots=True)
 class Asked:
     """A recall statement's parameters for some queries, and how to read its rows back."""
@@ -243,7 +232,7 @@ def ask(queries: Sequence[Query]) -> Asked:
 
 def fetch(asked: Asked, conn: psycopg.Connection | None = None) -> list[tuple]:
     """The statement's rows (no Django: may run in another thread on the caller's connection)."""
-    return _fetch(asked.statement, asked.params, conn) if asked.asked else []
+    return fetchall_prepared(asked.statement, asked.params, binary=True, conn=conn) if asked.asked else []
 
 
 def recall(queries: Sequence[Query]) -> list[list[Row]]:
@@ -286,7 +275,7 @@ def recall_fallback(queries: Sequence[Query], wanted: Sequence[int]) -> list[lis
         params = {"i": asked, "road": [queries[i].road for i in asked],
                   "community": [queries[i].community for i in asked]}
         with batch_settings(len(asked)):
-            rows = _fetch(_FALLBACK, params)
+            rows = fetchall_prepared(_FALLBACK, params, binary=True)
         for _, i, code, address, road, house, building, community, street, _, _ in rows:
             out[i].append(Row(code, address, road, house, building, community, street))
     return out
@@ -316,7 +305,8 @@ def points(buildings: Sequence[str], compounds: Sequence[Sequence[str]]
         return at_building, at_compound
     members = [(k, code) for k, codes in enumerate(compounds) for code in codes]
     with batch_settings(len(buildings) + len(compounds)):
-        rows = _fetch(_POINTS, [sorted(set(buildings)), [k for k, _ in members], [code for _, code in members]])
+        rows = fetchall_prepared(_POINTS, [sorted(set(buildings)), [k for k, _ in members],
+                                           [code for _, code in members]], binary=True)
     for kind, key, x, y in rows:
         if kind == "b":
             at_building[key] = (x, y)

@@ -9,7 +9,7 @@ from django.utils.encoding import smart_str
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from gridgis.cases.assignment import fetchone_prepared
+from gridgis.prepared import fetchone_prepared
 
 from .photos import PhotoError, process_photo
 

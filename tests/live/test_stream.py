@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import Token
 
 from gridgis.cases.models import Case, CaseEvent
 
-from .sse import Stream, start_server
+from .sse import Stream
 
 pytest_plugins = ["tests.territory_factories"]
 
@@ -24,13 +24,6 @@ pytest_plugins = ["tests.territory_factories"]
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 WEST, EAST = (122.995, 41.10), (123.005, 41.10)
-
-
-@pytest.fixture(scope="module")
-def server(django_db_setup, django_db_blocker):
-    server = start_server(connection.settings_dict)
-    yield server
-    server.stop()
 
 
 @pytest.fixture

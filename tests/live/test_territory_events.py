@@ -10,28 +10,15 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from gridgis.territory.models import Community, CommunityVersion, Street
-from gridgis.territory.planning import services as planning
 from gridgis.workforce.models import StaffRole
-from tests.territory_factories import make_user, square
+from tests.territory_factories import commit_wider_west, make_user, square
 
-from .sse import Stream, start_server
+from .sse import Stream
 from .test_stream import listeners, report
 
 pytest_plugins = ["tests.territory_factories"]
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-# Bob's grid widened eastwards to 123.006 (it takes part of charlie's).
-WIDER_WEST = {"type": "Polygon", "coordinates": [[[122.99, 41.09], [123.006, 41.09], [123.006, 41.11],
-                                                  [122.99, 41.11], [122.99, 41.09]]]}
-
-
-@pytest.fixture(scope="module")
-def server(django_db_setup, django_db_blocker):
-    server = start_server(connection.settings_dict)
-    yield server
-    server.stop()
-
 
 @pytest.fixture
 def stream(server):
@@ -62,10 +49,7 @@ def elsewhere(town):
 def test_a_planners_commit_reaches_the_viewers_of_the_community_within_two_seconds_and_no_one_else(
         server, stream, town, alice, bob, elsewhere):
     to_alice, to_bob, to_olga = stream(alice), stream(bob), stream(elsewhere)
-    planner = make_user("pat", full_name="规划员")
-    StaffRole.objects.create(user=planner, role=StaffRole.Role.PLANNER, scope_code=town.street.code)
-    edit = {"op": "reshape", "grid": town.west.code, "geometry": WIDER_WEST}
-    planning.commit(user=planner, code=town.community.code, version=1, edit=edit, reason="东片楼栋划入第一网格")
+    commit_wider_west(town)  # bob's grid takes part of charlie's
 
     for viewer in (to_alice, to_bob):  # the district's command centre; the worker of a grid in it
         message = viewer.next(event="territory", timeout=2.0)

@@ -58,6 +58,13 @@ class BrowserLog:
     dialogs: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
+    def watch(self, page: Page) -> Page:
+        """Records what `page` does from now on (dialogs are dismissed, as a user closing them)."""
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
+        return page
+
     def external_requests(self) -> list[str]:
         return [url for url in self.requests if urlsplit(url).scheme not in {"data", "blob"}
                 and urlsplit(url).hostname not in LOCAL_HOSTS]
@@ -75,10 +82,7 @@ def page(browser, browser_log) -> Page:
                                   viewport={"width": 1440, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
-    page.on("request", lambda request: browser_log.requests.append(request.url))
-    page.on("pageerror", lambda error: browser_log.errors.append(str(error)))
-    page.on("dialog", lambda dialog: (browser_log.dialogs.append(dialog.message), dialog.dismiss()))
-    yield page
+    yield browser_log.watch(page)
     context.close()
 
 

@@ -41,8 +41,7 @@ def contexts(browser, browser_log):
         opened.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)
-        page.on("pageerror", lambda error: browser_log.errors.append(str(error)))
-        page.on("dialog", lambda dialog: (browser_log.dialogs.append(dialog.message), dialog.dismiss()))
+        browser_log.watch(page)
         return page
 
     yield new_page

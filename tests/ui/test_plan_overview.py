@@ -9,14 +9,11 @@ from playwright.sync_api import expect
 
 from gridgis.territory.models import Community, Grid
 from gridgis.workforce.models import StaffRole
-from tests.territory_factories import make_user, square
+from tests.territory_factories import WIDER_WEST, make_user, square
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("categories"), pytest.mark.django_db(transaction=True)]
 
 OVERVIEW = ".leaflet-overview-pane path"
-WIDER_WEST = {"type": "Polygon", "coordinates": [[
-    [122.99, 41.09], [123.006, 41.09], [123.006, 41.11], [122.99, 41.11], [122.99, 41.09],
-]]}
 
 
 @pytest.fixture

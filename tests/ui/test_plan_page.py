@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from gridgis.territory.models import Building, Grid
 from gridgis.workforce.models import StaffRole
 from tests.cases.workflow_helpers import new_case
-from tests.territory_factories import make_user, square
+from tests.territory_factories import WIDER_WEST, make_user, square
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,10 +26,6 @@ COMMUNITY = "210302001002"
 WEST = "210302001002001"
 EAST = "210302001002002"
 GRIDS = ".leaflet-overlay-pane path.leaflet-interactive"
-# The west grid widened from lon 123.000 to 123.006: B-003 (胜利路8号1号楼, east grid) falls inside it.
-WIDER_WEST = {"type": "Polygon", "coordinates": [[
-    [122.99, 41.09], [123.006, 41.09], [123.006, 41.11], [122.99, 41.11], [122.99, 41.09],
-]]}
 BOW_TIE = {"type": "Polygon", "coordinates": [[
     [122.99, 41.09], [123.00, 41.11], [123.00, 41.09], [122.99, 41.11], [122.99, 41.09],
 ]]}

@@ -16,11 +16,9 @@ from django.utils import timezone
 
 from gridgis.cases.models import Case, Category
 from gridgis.cases.services import IntakeReport, case_create
-from gridgis.territory.planning import services as planning
-from gridgis.workforce.models import StaffRole
 from tests.cases.workflow_helpers import EAST, WEST, new_case, walk
 from tests.live.sse import Server, start_server
-from tests.territory_factories import PASSWORD, make_user
+from tests.territory_factories import PASSWORD, commit_wider_west
 
 pytest_plugins = ["tests.territory_factories"]
 
@@ -52,9 +50,7 @@ def wall(browser, server, browser_log):
         if blocked:  # a tile server out of reach, as on a network without internet access
             page.route(blocked, lambda route: route.abort("internetdisconnected"))
         page.set_default_timeout(15_000)
-        page.on("request", lambda request: browser_log.requests.append(request.url))
-        page.on("pageerror", lambda error: browser_log.errors.append(str(error)))
-        page.on("dialog", lambda dialog: (browser_log.dialogs.append(dialog.message), dialog.dismiss()))
+        browser_log.watch(page)
         page.goto(f"{on.url}/accounts/login/?next=/wall/")
         page.fill("input[name=username]", user.get_username())
         page.fill("input[name=password]", PASSWORD)
@@ -197,11 +193,7 @@ def test_a_planners_commit_redraws_the_grids_on_the_open_wall_without_a_reload(w
     page.evaluate("window.__noReload = true")
 
     # A planner widens the west grid eastwards to 123.006 (0.016° wide); the east grid keeps the rest.
-    planner = make_user("pat", full_name="规划员")
-    StaffRole.objects.create(user=planner, role=StaffRole.Role.PLANNER, scope_code=town.street.code)
-    edit = {"op": "reshape", "grid": town.west.code, "geometry": {"type": "Polygon", "coordinates": [[
-        [122.99, 41.09], [123.006, 41.09], [123.006, 41.11], [122.99, 41.11], [122.99, 41.09]]]}}
-    planning.commit(user=planner, code=town.community.code, version=1, edit=edit, reason="东片楼栋划入第一网格")
+    commit_wider_west(town)
 
     page.wait_for_function(f"""() => {{
         const [w, e] = [...document.querySelectorAll({GRIDS!r})].map((p) => p.getBBox().width);

@@ -57,8 +57,7 @@ def phone(browser, browser_log) -> Callable:
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)
-        page.on("pageerror", lambda error: browser_log.errors.append(str(error)))
-        page.on("dialog", lambda dialog: (browser_log.dialogs.append(dialog.message), dialog.dismiss()))
+        browser_log.watch(page)
         return page
 
     yield open_phone

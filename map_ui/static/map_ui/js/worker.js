@@ -549,16 +549,23 @@ function openNotices() {
 
 // --- live updates ----------------------------------------------------------------------------------------
 
-function listen() {
-  if (!window.EventSource) return;
-  const source = new EventSource(cfg.urls.live);
-  source.addEventListener('case', (message) => {
+// An event's JSON data to `handle`; a message that is not JSON is ignored.
+function onJson(source, type, handle) {
+  source.addEventListener(type, (message) => {
     let data;
     try {
       data = JSON.parse(message.data);
     } catch {
       return;
     }
+    handle(data);
+  });
+}
+
+function listen() {
+  if (!window.EventSource) return;
+  const source = new EventSource(cfg.urls.live);
+  onJson(source, 'case', (data) => {
     const known = cases.some((c) => c.id === data.case_id);
     if (!known && data.action === 'dispatch') toast(fmt(T.newCase, {number: data.number}));
     if (data.action === 'reassign') refreshNotices();  // a boundary change moved a case: its notice is written
@@ -567,13 +574,7 @@ function listen() {
   source.addEventListener('reset', reloadSoon);
   // A planner committed new boundaries in a community holding one of my grids: its notice is written (same
   // transaction), and a newer notice redraws my grids and reloads my cases (notices.onArrived).
-  source.addEventListener('territory', (message) => {
-    let data;
-    try {
-      data = JSON.parse(message.data);
-    } catch {
-      return;
-    }
+  onJson(source, 'territory', (data) => {
     if (typeof data.community === 'string' && cfg.grids.some((g) => g.code.startsWith(data.community))) {
       refreshNotices();
     }
